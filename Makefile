@@ -1,0 +1,59 @@
+# Regelwerk: `make demo` runs the product locally, `make test` proves it. Both set themselves up.
+SHELL := /bin/bash
+export PYENV_VERSION := 3.13.0
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 || command -v python3)
+VENV := .venv
+SAMVENV := .venv-sam
+BIN := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= eu-central-1
+export AWS_REGION ?= eu-central-1
+
+.PHONY: demo serve test lint unit cfn bench build venv clean
+
+$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt functions/pdf/requirements.txt functions/sms/requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(SAMVENV)/.installed: requirements-sam.txt
+	@test -x $(SAMVENV)/bin/python || $(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAMVENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+## The main job on the embedded local stack: events in, e-mails, SMS and PDFs out in ./outbox/
+demo: venv
+	$(BIN)/regelwerk demo
+
+## The local stack kept up on http://127.0.0.1:3000 until Ctrl-C
+serve: venv
+	$(BIN)/regelwerk serve
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: venv
+	$(BIN)/pytest
+
+cfn: venv $(SAMVENV)/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(SAMVENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+## ruff, pytest (unit, integration, reliability), cfn-lint and sam validate --lint
+test: lint unit cfn
+
+bench: venv
+	$(BIN)/python -m bench
+
+## sam build without Docker (needs python3.13 on PATH: pyenv gives it with PYENV_VERSION=3.13.0)
+build: $(SAMVENV)/.installed
+	PATH="$$(dirname $$(PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)):$$PATH" \
+	  $(SAMVENV)/bin/sam build
+
+clean:
+	rm -rf $(VENV) $(SAMVENV) .aws-sam outbox .pytest_cache

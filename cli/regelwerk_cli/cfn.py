@@ -1,0 +1,232 @@
+"""template.yaml read as the source of truth for the local stack and the tests.
+
+The tables, queues and bucket that the local stack (and every test) creates are the ones
+template.yaml declares, with their keys, indexes, TTLs and redrive policies; the functions'
+environment variables are resolved the way CloudFormation would. So the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+ACCOUNT = "123456789012"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass
+class Function:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    environment: dict[str, str]
+    api_routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, /path/{param})
+    queue: str | None = None  # logical id of the SQS queue feeding it
+    batch_size: int = 10
+
+
+@dataclass
+class LocalResources:
+    """Physical names the local stack gives to the template's resources."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, dict[str, str]] = field(default_factory=dict)  # logical -> {url, arn, name}
+    buckets: dict[str, str] = field(default_factory=dict)
+    others: dict[str, str] = field(default_factory=dict)
+
+
+class Resolver:
+    def __init__(self, template: dict[str, Any], resources: LocalResources, region: str):
+        self.template = template
+        self.resources = resources
+        self.region = region
+        self.params = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
+
+    def ref(self, name: str) -> str:
+        r = self.resources
+        if name in self.params:
+            return self.params[name]
+        if name == "AWS::Region":
+            return self.region
+        if name == "AWS::AccountId":
+            return ACCOUNT
+        if name == "AWS::Partition":
+            return "aws"
+        if name == "AWS::URLSuffix":
+            return "amazonaws.com"
+        if name in r.tables:
+            return r.tables[name]
+        if name in r.queues:
+            return r.queues[name]["url"]
+        if name in r.buckets:
+            return r.buckets[name]
+        return r.others.get(name, name)
+
+    def getatt(self, name: str, attr: str) -> str:
+        r = self.resources
+        if name in r.queues:
+            return r.queues[name]["arn" if attr == "Arn" else "name"]
+        if name in r.tables:
+            return f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{r.tables[name]}"
+        if name in r.buckets:
+            return f"arn:aws:s3:::{r.buckets[name]}"
+        return f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                return self.getatt(arg[0], arg[1])
+            if key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+
+                def sub(match: re.Match[str]) -> str:
+                    token = match.group(1)
+                    if "." in token:
+                        return self.getatt(*token.split(".", 1))
+                    return self.ref(token)
+
+                return re.sub(r"\$\{([^}]+)\}", sub, text)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+
+def physical_names(template: dict[str, Any], prefix: str) -> LocalResources:
+    res = LocalResources()
+    for logical, spec in template["Resources"].items():
+        kind = spec["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            res.tables[logical] = f"{prefix}-{logical}"
+        elif kind == "AWS::S3::Bucket":
+            res.buckets[logical] = f"{prefix}-{logical}".lower()
+        elif kind == "AWS::SES::ConfigurationSet":
+            res.others[logical] = f"{prefix}-{logical}"
+    return res
+
+
+def create_resources(session: Any, template: dict[str, Any], prefix: str, region: str) -> LocalResources:
+    """Create every table, queue and bucket of template.yaml (properties as declared) on an AWS endpoint."""
+    res = physical_names(template, prefix)
+    resolver = Resolver(template, res, region)
+    ddb = session.client("dynamodb", region_name=region)
+    sqs = session.client("sqs", region_name=region)
+    s3 = session.client("s3", region_name=region)
+    items = template["Resources"].items()
+    for logical, spec in items:
+        if spec["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = spec["Properties"]
+        kwargs: dict[str, Any] = {
+            "TableName": res.tables[logical],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        for key in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+            if key in props:
+                kwargs[key] = props[key]
+        if props.get("SSESpecification", {}).get("SSEEnabled"):
+            kwargs["SSESpecification"] = {"Enabled": True}
+        ddb.create_table(**kwargs)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(TableName=res.tables[logical], TimeToLiveSpecification=ttl)
+    # queues: dead-letter queues first, so redrive policies can point at them
+    queue_specs = [(k, v) for k, v in items if v["Type"] == "AWS::SQS::Queue"]
+    queue_specs.sort(key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
+    for logical, spec in queue_specs:
+        props = spec.get("Properties", {})
+        name = f"{prefix}-{logical}"
+        attrs: dict[str, str] = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
+            if key in props:
+                attrs[key] = str(props[key])
+        if "RedrivePolicy" in props:
+            policy = resolver.resolve(props["RedrivePolicy"])
+            attrs["RedrivePolicy"] = '{"deadLetterTargetArn":"%s","maxReceiveCount":"%s"}' % (
+                policy["deadLetterTargetArn"],
+                policy["maxReceiveCount"],
+            )
+        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        res.queues[logical] = {"url": url, "arn": arn, "name": name}
+    for name in res.buckets.values():
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    sesv2 = session.client("sesv2", region_name=region)
+    for logical, name in res.others.items():
+        if template["Resources"][logical]["Type"] == "AWS::SES::ConfigurationSet":
+            sesv2.create_configuration_set(ConfigurationSetName=name)
+    return res
+
+
+def functions(template: dict[str, Any], res: LocalResources, region: str) -> dict[str, Function]:
+    """Each function of the template with its environment resolved against the local resources."""
+    resolver = Resolver(template, res, region)
+    glob = template.get("Globals", {}).get("Function", {})
+    out = {}
+    for logical, spec in template["Resources"].items():
+        if spec["Type"] != "AWS::Serverless::Function":
+            continue
+        props = spec["Properties"]
+        env = dict(resolver.resolve(glob.get("Environment", {}).get("Variables", {})))
+        env.update(resolver.resolve(props.get("Environment", {}).get("Variables", {})))
+        fn = Function(
+            logical,
+            ROOT / props["CodeUri"],
+            props["Handler"],
+            int(props.get("Timeout", glob.get("Timeout", 3))),
+            {k: str(v) for k, v in env.items()},
+        )
+        for event in (props.get("Events") or {}).values():
+            ep = event.get("Properties", {})
+            if event["Type"] == "Api":
+                fn.api_routes.append((ep["Method"].upper(), ep["Path"]))
+            elif event["Type"] == "SQS":
+                fn.queue = ep["Queue"]["Fn::GetAtt"][0]
+                fn.batch_size = int(ep.get("BatchSize", 10))
+        out[logical] = fn
+    return out

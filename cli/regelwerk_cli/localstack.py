@@ -1,0 +1,305 @@
+"""The embedded local stack: moto's server on 127.0.0.1, the template's resources, the real handlers.
+
+``LocalStack`` starts moto in a thread, creates what template.yaml declares, sets each
+function's environment as CloudFormation would, and then plays the parts of API Gateway
+(``invoke_http``) and of the SQS event source mappings (``drain``): it calls the real
+``lambda_handler`` of each function with events in AWS's format, deletes what the handler
+processed and leaves its reported batch item failures on the queue to be retried and,
+after maxReceiveCount, moved to the dead-letter queue by the queue's redrive policy.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import re
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cfn
+
+REGION = "eu-central-1"
+STATE_FILE = cfn.ROOT / ".regelwerk" / "local.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class FakeContext:
+    function_name: str
+    memory_limit_in_mb: int = 256
+    timeout: int = 10
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{cfn.ACCOUNT}:function:{self.function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + self.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalStack:
+    def __init__(
+        self,
+        port: int | None = None,
+        prefix: str = "regelwerk-local",
+        verbose: bool = False,
+        log_level: str = "WARNING",
+    ):
+        self.log_level = log_level
+        self.port = port or free_port()
+        self.prefix = prefix
+        self.verbose = verbose
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.server: Any = None
+        self.functions: dict[str, cfn.Function] = {}
+        self.resources: cfn.LocalResources | None = None
+        self._handlers: dict[str, Any] = {}
+        self._routes: list[tuple[str, re.Pattern[str], str, str]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "POWERTOOLS_METRICS_NAMESPACE": "Regelwerk",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
+        import logging
+        import warnings
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=self.verbose)
+        self.server.start()
+        self.create()
+        return self
+
+    def create(self) -> None:
+        """Create the template's resources (again, after a reset) and set the functions' environment."""
+        import boto3
+
+        template = cfn.load_template()
+        self.resources = cfn.create_resources(boto3.Session(), template, self.prefix, REGION)
+        self.functions = cfn.functions(template, self.resources, REGION)
+        for fn in self.functions.values():
+            os.environ.update(fn.environment)  # same names in every function, so the union is consistent
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        self._routes = []
+        for fn in self.functions.values():
+            for method, path in fn.api_routes:
+                pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+                self._routes.append((method, pattern, path, fn.logical_id))
+        sender = cfn.Resolver(template, self.resources, REGION).params.get("SenderAddress")
+        if sender:
+            self.verify_sender(sender)
+
+    def reset(self) -> None:
+        """Empty every table, queue and bucket (moto's reset) and create them anew; clear warm caches."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        self.create()
+        from regelwerk.store import rules, shops
+
+        rules.clear_cache()
+        shops.clear_cache()
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+            self.server = None
+
+    def write_state(self) -> None:
+        """Let the `regelwerk` CLI in another terminal find this stack (make serve)."""
+        STATE_FILE.parent.mkdir(exist_ok=True)
+        env = {}
+        for fn in self.functions.values():
+            env.update(fn.environment)
+        STATE_FILE.write_text(json.dumps({"endpoint": self.endpoint, "env": env, "pid": os.getpid()}, indent=2))
+
+    def verify_sender(self, address: str) -> None:
+        import boto3
+
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=address)
+
+    # ------------------------------------------------------------------ functions
+    def handler(self, logical_id: str) -> Any:
+        if logical_id not in self._handlers:
+            fn = self.functions[logical_id]
+            module_name, func = fn.handler.rsplit(".", 1)
+            path = fn.code_dir / f"{module_name}.py"
+            spec = importlib.util.spec_from_file_location(f"regelwerk_fn_{logical_id}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._handlers[logical_id] = getattr(module, func)
+        return self._handlers[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        fn = self.functions[logical_id]
+        return self.handler(logical_id)(event, FakeContext(logical_id, timeout=fn.timeout))
+
+    # ------------------------------------------------------------------ API Gateway
+    def invoke_http(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Play API Gateway (REST, proxy integration): route to the function, answer as it answers."""
+        headers = dict(headers or {})
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        for m, pattern, resource, logical in self._routes:  # noqa: B007 - used after the loop
+            match = pattern.match(path)
+            if match and m == method.upper():
+                break
+        else:
+            known = any(p.match(path) for _m, p, _r, _l in self._routes)
+            status = 403 if not known else 405
+            message = "Missing Authentication Token" if not known else "Method Not Allowed"
+            return status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode()
+        try:
+            text, b64 = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, b64 = base64.b64encode(raw).decode(), True
+        event = {
+            "resource": resource,
+            "path": path,
+            "httpMethod": method.upper(),
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": None,
+            "pathParameters": match.groupdict(),
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": resource,
+                "httpMethod": method.upper(),
+                "path": f"/local{path}",
+                "stage": "local",
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": "127.0.0.1"},
+            },
+            "body": text if raw else None,
+            "isBase64Encoded": b64,
+        }
+        answer = self.invoke(logical, event)
+        out = answer.get("body") or ""
+        data = base64.b64decode(out) if answer.get("isBase64Encoded") else out.encode()
+        return int(answer["statusCode"]), dict(answer.get("headers") or {}), data
+
+    # ------------------------------------------------------------------ SQS event source mappings
+    def poll_once(self, fast_retry: bool = True) -> int:
+        """One receive per queue-fed function; returns how many messages were handed to handlers."""
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        handled = 0
+        assert self.resources
+        for fn in self.functions.values():
+            if not fn.queue:
+                continue
+            queue = self.resources.queues[fn.queue]
+            got = sqs.receive_message(
+                QueueUrl=queue["url"],
+                MaxNumberOfMessages=min(fn.batch_size, 10),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not got:
+                continue
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": queue["arn"],
+                    "awsRegion": REGION,
+                }
+                for m in got
+            ]
+            try:
+                answer = self.invoke(fn.logical_id, {"Records": records}) or {}
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            except Exception:  # a crashed invocation: the whole batch is retried, as on AWS
+                failed = {r["messageId"] for r in records}
+            for record in records:
+                if record["messageId"] in failed:
+                    if fast_retry:  # AWS waits out the visibility timeout; locally retry at once
+                        sqs.change_message_visibility(
+                            QueueUrl=queue["url"], ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                        )
+                else:
+                    sqs.delete_message(QueueUrl=queue["url"], ReceiptHandle=record["receiptHandle"])
+            handled += len(records)
+        return handled
+
+    def drain(self, max_rounds: int = 200) -> int:
+        """Deliver until every queue is empty (failing messages end in their DLQ after their retries)."""
+        total = 0
+        idle = 0
+        for _ in range(max_rounds):
+            n = self.poll_once()
+            total += n
+            idle = idle + 1 if n == 0 else 0
+            if idle >= 2:
+                break
+        return total
+
+    def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        out: dict[str, list[dict[str, Any]]] = {}
+        assert self.resources
+        for logical, queue in self.resources.queues.items():
+            if "DeadLetter" not in logical:
+                continue
+            attrs = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["ApproximateNumberOfMessages"])
+            count = int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+            if count:
+                msgs = sqs.receive_message(QueueUrl=queue["url"], MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+                    "Messages", []
+                )
+                out[logical] = [json.loads(m["Body"]) for m in msgs]
+        return out
+
+
+def load_state() -> dict[str, Any] | None:
+    if STATE_FILE.exists():
+        return json.loads(STATE_FILE.read_text())
+    return None
+
+
+def root() -> Path:
+    return cfn.ROOT

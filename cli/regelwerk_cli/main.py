@@ -1,0 +1,227 @@
+"""The `regelwerk` command: demo, serve, apply, keys, runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import cfn
+
+ROOT = cfn.ROOT
+DEMO_SHOP = ROOT / "examples" / "demo-shop"
+DEMO_EVENTS = ROOT / "events" / "demo"
+OUTBOX = Path.cwd() / "outbox"
+
+
+def _target(args: argparse.Namespace) -> str:
+    from .target import use_local, use_stack
+
+    return use_stack(args.stack, args.region) if args.stack else use_local()
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from . import config_dir
+
+    where = _target(args)
+    try:
+        config = config_dir.read(Path(args.directory))
+    except config_dir.ConfigError as exc:
+        print("nothing applied; fix these first:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    print(f"applying {args.directory} to {where}")
+    for line in config_dir.apply(config):
+        print("  " + line)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    where = _target(args)
+    from regelwerk.store.shops import create_key
+
+    key = create_key(args.shop, args.scope, label=args.label)
+    print(f"# new {args.scope} key for shop {args.shop} on {where}; it is shown only this once:", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    _target(args)
+    from regelwerk.runs import list_runs
+
+    for run in reversed(list_runs(args.shop, limit=args.limit)):
+        print(describe_run(run))
+    return 0
+
+
+def describe_run(run: dict) -> str:
+    lines = [
+        f"{run['received_at']}  {run.get('order_number') or run.get('invoice_number') or ''}  "
+        f"[{run['status']}]  run {run['run_id']}"
+    ]
+    if run.get("note"):
+        lines.append(f"    note: {run['note']}")
+    for ev in run.get("events", []):
+        lines.append(f"    {ev['type']}")
+        for r in ev["rules"]:
+            lines.append(f"      {'FIRED' if r['fired'] else 'skip '} {r['rule']}: {r['reason']}")
+    for aid, d in sorted(run.get("deliveries", {}).items()):
+        extra = f" - {d['reason']}" if d.get("reason") else ""
+        lines.append(f"      -> {aid.split(':', 2)[-1]}: {d['state']}{extra}")
+    return "\n".join(lines)
+
+
+def _start_demo_stack(log_level: str = "WARNING"):
+    from . import config_dir
+    from .localstack import LocalStack
+
+    stack = LocalStack(log_level=log_level).start()
+    config = config_dir.read(DEMO_SHOP)
+    config_dir.apply(config)
+    sender = (config.shop.get("sender") or {}).get("email")
+    if sender:
+        stack.verify_sender(sender)
+    from regelwerk.store.shops import create_key
+
+    shop_id = config.shop["id"]
+    return stack, shop_id, create_key(shop_id, "ingest", "demo"), create_key(shop_id, "admin", "demo")
+
+
+def _post_demo_events(stack, shop_id: str, key: str) -> list[dict]:
+    from regelwerk.runs import get_run
+
+    results = []
+    for path in sorted(DEMO_EVENTS.glob("*.json")):
+        body = path.read_bytes()
+        route = "invoices/events" if b'"invoice"' in body[:200] else "events/regelwerk"
+        status, _, answer = stack.invoke_http(
+            "POST",
+            f"/v1/shops/{shop_id}/{route}",
+            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            body,
+        )
+        stack.drain()
+        data = json.loads(answer or b"{}")
+        run = get_run(shop_id, data["run_id"]) if "run_id" in data else None
+        results.append({"file": path.name, "status": status, "answer": data, "run": run})
+    stack.drain()
+    return results
+
+
+def _summary(results: list[dict], shop_id: str) -> str:
+    from regelwerk.runs import get_run
+
+    head = ("event", "HTTP", "trigger events", "rules fired", "actions", "delivered")
+    rows = [head]
+    for r in results:
+        a = r["answer"]
+        run = get_run(shop_id, a["run_id"]) if "run_id" in a else None
+        deliveries = (run or {}).get("deliveries", {})
+        sent = sum(1 for d in deliveries.values() if d["state"] == "sent")
+        events = ", ".join(a.get("events", [])) + (" (duplicate)" if a.get("duplicate") else "")
+        rows.append(
+            (
+                r["file"],
+                str(r["status"]),
+                events or "-",
+                ", ".join(a.get("rules_fired", [])) or "-",
+                str(len(deliveries) if not a.get("duplicate") else 0),
+                f"{sent}/{len(deliveries)}" if not a.get("duplicate") else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import outbox
+
+    print("starting the embedded local stack (moto on 127.0.0.1) from template.yaml ...")
+    stack, shop_id, key, _admin = _start_demo_stack()
+    try:
+        print(
+            f"applied {DEMO_SHOP.relative_to(ROOT)}; posting {len(list(DEMO_EVENTS.glob('*.json')))} events "
+            f"from {DEMO_EVENTS.relative_to(ROOT)} ..."
+        )
+        results = _post_demo_events(stack, shop_id, key)
+        assert stack.resources
+        found = outbox.collect(OUTBOX, stack.resources.buckets["DocumentsBucket"], [shop_id])
+        print()
+        print(_summary(results, shop_id))
+        print()
+        dead = stack.dead_letters()
+        print(
+            f"outbox: {len(found['mail'])} e-mails, {len(found['sms'])} SMS, {len(found['pdf'])} PDFs, "
+            f"{len(found['runs'])} run-log entries; dead letters: {sum(len(v) for v in dead.values())}"
+        )
+        print(f"open {OUTBOX / 'index.html'} to read them and why each rule did or did not fire")
+        if args.explain:
+            from regelwerk.runs import list_runs
+
+            for run in reversed(list_runs(shop_id)):
+                print(describe_run(run))
+        return 0 if found["mail"] else 1
+    finally:
+        stack.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.port, _start_demo_stack, _post_demo_events, OUTBOX)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="regelwerk", description="Automation rules for online shops.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="run the demo shop on the embedded local stack; results in ./outbox/")
+    p.add_argument("--explain", action="store_true", help="print every run-log entry")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="keep the local stack up on 127.0.0.1 (API on --port) until Ctrl-C")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_serve)
+
+    def targeted(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stack", help="a deployed CloudFormation stack instead of the local one")
+        p.add_argument("--region", help="AWS region of --stack")
+
+    p = sub.add_parser("apply", help="apply a shop directory (shop.yaml, rules/, templates/)")
+    p.add_argument("directory")
+    targeted(p)
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("keys", help="manage API keys")
+    ks = p.add_subparsers(dest="keys_command", required=True)
+    c = ks.add_parser("create", help="create a key; printed once, stored only as a hash")
+    c.add_argument("shop")
+    c.add_argument("--scope", choices=["ingest", "admin"], default="ingest")
+    c.add_argument("--label")
+    targeted(c)
+    c.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("runs", help="show a shop's run log: why each rule did or did not fire")
+    p.add_argument("shop")
+    p.add_argument("--limit", type=int, default=20)
+    targeted(p)
+    p.set_defaults(func=cmd_runs)
+
+    args = parser.parse_args(argv)
+    from .target import TargetError
+
+    try:
+        return args.func(args)
+    except TargetError as exc:
+        print(f"regelwerk: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""./outbox/: everything the local stack's AWS received to send, as files a person can open.
+
+E-mails come from what SES accepted (.eml, plus the HTML part as .html), SMS from what SNS
+accepted (.txt), documents from the S3 bucket (.pdf); runs/ holds each event's run-log
+entry, and index.html links all of it together with why each rule did or did not fire.
+"""
+
+from __future__ import annotations
+
+import email
+import html
+import json
+import re
+import shutil
+from email import policy
+from pathlib import Path
+from typing import Any
+
+from .cfn import ACCOUNT
+from .localstack import REGION
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "x"
+
+
+def collect(outdir: Path, bucket: str, shop_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    import boto3
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    for sub in ("mail", "sms", "pdf", "runs"):
+        (outdir / sub).mkdir(parents=True)
+    found: dict[str, list[dict[str, Any]]] = {"mail": [], "sms": [], "pdf": [], "runs": []}
+
+    for n, sent in enumerate(ses_backends[ACCOUNT][REGION].sent_messages, 1):
+        raw = getattr(sent, "raw_data", None)
+        if raw is None:
+            continue
+        msg = email.message_from_string(raw, policy=policy.default)
+        base = f"{n:02d}-{_slug(str(msg['To']))}"
+        (outdir / "mail" / f"{base}.eml").write_text(raw, encoding="utf-8")
+        html_part = msg.get_body(preferencelist=("html",))
+        text_part = msg.get_body(preferencelist=("plain",))
+        attachments = [p.get_filename() for p in msg.iter_attachments() if p.get_filename()]
+        body_html = html_part.get_content() if html_part else f"<pre>{html.escape(text_part.get_content())}</pre>"
+        header = (
+            f"<p><b>From:</b> {html.escape(str(msg['From']))}<br><b>To:</b> {html.escape(str(msg['To']))}"
+            f"<br><b>Subject:</b> {html.escape(str(msg['Subject']))}<br><b>Language:</b> "
+            f"{html.escape(str(msg['Content-Language']))}"
+            + (f"<br><b>Attachments:</b> {html.escape(', '.join(attachments))}" if attachments else "")
+            + "</p><hr>"
+        )
+        (outdir / "mail" / f"{base}.html").write_text(
+            f"<!doctype html><meta charset='utf-8'><title>{html.escape(str(msg['Subject']))}</title>"
+            f"{header}{body_html}",
+            encoding="utf-8",
+        )
+        for part in msg.iter_attachments():
+            if part.get_filename():
+                (outdir / "mail" / f"{base}-{_slug(part.get_filename())}").write_bytes(part.get_content())
+        found["mail"].append(
+            {
+                "file": f"mail/{base}.html",
+                "eml": f"mail/{base}.eml",
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "language": str(msg["Content-Language"]),
+                "attachments": attachments,
+            }
+        )
+
+    for n, (_mid, (phone, text)) in enumerate(sns_backends[ACCOUNT][REGION].sms_messages.items(), 1):
+        name = f"sms/{n:02d}-{_slug(phone)}.txt"
+        (outdir / name).write_text(f"To: {phone}\n\n{text}\n", encoding="utf-8")
+        found["sms"].append({"file": name, "to": phone, "text": text})
+
+    s3 = boto3.client("s3", region_name=REGION)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            name = "pdf/" + _slug(obj["Key"].split("/")[-1])
+            if (outdir / name).exists():
+                name = name.replace(".pdf", f"-{_slug(obj['Key'].split('/')[-2])}.pdf")
+            (outdir / name).write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            found["pdf"].append({"file": name, "key": obj["Key"]})
+
+    from regelwerk.runs import list_runs
+
+    for shop_id in shop_ids:
+        for run in list_runs(shop_id):
+            name = f"runs/{_slug(run['received_at'])}-{run['run_id']}.json"
+            (outdir / name).write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
+            found["runs"].append(run | {"file": name})
+    _index(outdir, found)
+    return found
+
+
+def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
+    e = html.escape
+    rows = []
+    for m in found["mail"]:
+        att = f" 📎 {e(', '.join(m['attachments']))}" if m["attachments"] else ""
+        rows.append(
+            f"<li><a href='{e(m['file'])}'>{e(m['subject'])}</a> → {e(m['to'])} [{e(m['language'])}]"
+            f"{att} (<a href='{e(m['eml'])}'>.eml</a>)</li>"
+        )
+    sms = [f"<li><a href='{e(s['file'])}'>{e(s['to'])}</a>: {e(s['text'])}</li>" for s in found["sms"]]
+    pdfs = [f"<li><a href='{e(p['file'])}'>{e(p['file'].split('/')[-1])}</a></li>" for p in found["pdf"]]
+    runs = []
+    for run in found["runs"]:
+        parts = []
+        for ev in run.get("events", []):
+            lines = []
+            for r in ev["rules"]:
+                mark = "✅" if r["fired"] else "—"
+                lines.append(f"<li>{mark} <b>{e(r['rule'])}</b>: {e(r['reason'])}</li>")
+            parts.append(f"<p><code>{e(ev['type'])}</code></p><ul>{''.join(lines)}</ul>")
+        if run.get("note"):
+            parts.append(f"<p><i>{e(run['note'])}</i></p>")
+        deliveries = "".join(
+            f"<li><code>{e(aid.split(':', 2)[-1])}</code>: <b>{e(d['state'])}</b>"
+            + (f" – {e(str(d.get('reason')))}" if d.get("reason") else "")
+            + (f" (id {e(str(d.get('provider_id')))[:40]})" if d.get("provider_id") else "")
+            + "</li>"
+            for aid, d in sorted(run.get("deliveries", {}).items())
+        )
+        runs.append(
+            f"<section><h3>{e(run.get('order_number') or run.get('invoice_number') or run['run_id'])}"
+            f" – {e(run['received_at'])} – <span class='{e(run['status'])}'>{e(run['status'])}</span></h3>"
+            f"{''.join(parts)}<ul>{deliveries}</ul><p><a href='{e(run['file'])}'>run log entry</a></p>"
+            f"</section>"
+        )
+    page = f"""<!doctype html><meta charset="utf-8"><title>Regelwerk outbox</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+section{{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.5rem 0}}
+.failed,.dead_lettered{{color:#b00}} .completed{{color:#070}}</style>
+<h1>Regelwerk outbox</h1>
+<h2>E-mails ({len(found["mail"])})</h2><ul>{"".join(rows)}</ul>
+<h2>SMS ({len(found["sms"])})</h2><ul>{"".join(sms)}</ul>
+<h2>Documents ({len(found["pdf"])})</h2><ul>{"".join(pdfs)}</ul>
+<h2>Run log: why each rule did or did not fire</h2>{"".join(runs)}
+"""
+    (outdir / "index.html").write_text(page, encoding="utf-8")

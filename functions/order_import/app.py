@@ -1,0 +1,38 @@
+"""order-import: shops post order events here (POST /v1/shops/{shop}/events/{platform})."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from regelwerk import api
+from regelwerk.errors import RegelwerkError
+from regelwerk.observability import logger, metrics
+
+app = APIGatewayRestResolver()
+
+
+@app.get("/v1/health")
+def health() -> dict:
+    return api.health()
+
+
+@app.post("/v1/shops/<shop>/events/<platform>")
+def receive(shop: str, platform: str) -> Response:
+    event = app.current_event
+    raw = event.decoded_body.encode() if isinstance(event.decoded_body, str) else event.decoded_body or b""
+    result = api.receive_event(shop, platform, dict(event.headers or {}), raw)
+    metrics.add_metric(name="EventsReceived", unit="Count", value=1)
+    return Response(
+        status_code=200 if result.duplicate else 202, content_type=content_types.APPLICATION_JSON, body=result.as_dict()
+    )
+
+
+@app.exception_handler(RegelwerkError)
+def refuse(error: RegelwerkError) -> Response:
+    logger.info("request refused", extra={"status": error.status, "error": error.code})
+    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_dict())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,186 @@
+"""Carrying out one queued action exactly once, as far as AWS allows.
+
+Every action message goes through ``deliver``:
+
+1. **claim**: a conditional write of ``delivery#<action id>`` in the idempotency table
+   (state ``sending``, with a lease as long as the function may run). Only one consumer
+   can hold it; a second copy of the message sees the claim and stops.
+2. **perform**: render and hand the message to the provider (SES, SNS, S3).
+3. **record**: the claim becomes ``sent`` with the provider's message id, the run log
+   shows the action as sent, and in sequential mode the next action is queued.
+
+A failure in 2 (provider said no, template broken) marks the claim ``failed``: the message
+is retried and ends in the DLQ after the queue's maxReceiveCount, its reason in the run log.
+
+The gap AWS leaves: if the function dies after the provider accepted the message but
+before step 3, a redelivered copy finds an expired ``sending`` claim. For customer-visible
+messages (e-mail, SMS) Regelwerk then does **not** send again and marks the action
+``unconfirmed`` in the run log: at most once in that gap, never twice. Repeatable actions
+(a PDF written to a fixed S3 key) are simply done again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from . import queue
+from .errors import ActionFailed
+from .observability import logger
+from .store.tables import LedgerItem, RunItem
+
+LEASE = timedelta(minutes=5)  # longer than any consumer's timeout (see template.yaml)
+LEDGER_DAYS = 14  # longer than the queues' retention, so every redelivery still finds its claim
+MAX_RECEIVES = 5  # the queues' maxReceiveCount in template.yaml
+
+
+class RetryLater(Exception):
+    """Another consumer holds the claim right now: let SQS deliver this message again later."""
+
+
+@dataclass
+class Outcome:
+    provider_id: str | None = None
+    output: dict[str, Any] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _record(msg: dict[str, Any], state: str, **extra: Any) -> None:
+    """Set this action's delivery state in the run log (one UpdateItem on a map path)."""
+    entry = {
+        "state": state,
+        "rule": msg["rule_id"],
+        "type": msg["action"]["type"],
+        "event": msg["event_type"],
+        "at": _now().isoformat(),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    try:
+        RunItem(msg["shop_id"], msg["run_id"]).update(
+            actions=[RunItem.deliveries[msg["action_id"]].set(entry)],
+            condition=RunItem.run_id.exists(),
+        )
+    except UpdateError:
+        logger.warning("run log entry missing", extra={"run_id": msg["run_id"], "action_id": msg["action_id"]})
+
+
+def deliver(
+    msg: dict[str, Any],
+    perform: Callable[[dict[str, Any]], Outcome],
+    *,
+    repeatable: bool = False,
+    receive_count: int = 1,
+) -> str:
+    """Carry out one action message. Returns the final state; raises to have SQS retry it."""
+    key = f"delivery#{msg['action_id']}"
+    now = _now()
+    claim = LedgerItem(
+        key,
+        status="sending",
+        expiration=now + timedelta(days=LEDGER_DAYS),
+        updated_at=now.isoformat(),
+        detail=str(int(time.time() + LEASE.total_seconds())),
+    )
+    try:
+        claim.save(condition=LedgerItem.id.does_not_exist() | (LedgerItem.status == "failed"))
+    except PutError as exc:
+        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
+            raise
+        existing = LedgerItem.get(key, consistent_read=True)
+        if existing.status == "sent":
+            logger.info("duplicate delivery skipped", extra={"action_id": msg["action_id"]})
+            # the first copy may have died before queuing the next action: queuing it again is harmless
+            done = json.loads(existing.detail or "{}")
+            _queue_next(msg, Outcome(provider_id=done.get("provider_id"), output=done.get("output")))
+            return "duplicate"
+        if existing.status == "unconfirmed":
+            return "unconfirmed"
+        lease_until = int(existing.detail or 0)
+        if time.time() < lease_until:
+            raise RetryLater(f"action {msg['action_id']} is being sent by another consumer") from exc
+        if not repeatable:
+            LedgerItem(key).update(actions=[LedgerItem.status.set("unconfirmed")])
+            _record(
+                msg,
+                "unconfirmed",
+                reason="the handler stopped while sending; not sent again to avoid a "
+                "duplicate (the provider may or may not have accepted it)",
+            )
+            return "unconfirmed"
+        claim.save()  # a repeatable action whose worker died: take the claim over and redo it
+    try:
+        outcome = perform(msg)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ActionFailed) else str(exc)
+        LedgerItem(key).update(actions=[LedgerItem.status.set("failed"), LedgerItem.updated_at.set(_now().isoformat())])
+        final = receive_count >= MAX_RECEIVES
+        _record(
+            msg,
+            "dead_lettered" if final else "failed",
+            reason=reason[:1000],
+            attempts=receive_count,
+            note="moved to the dead-letter queue after its last attempt" if final else "will be retried",
+        )
+        logger.warning(
+            "action failed",
+            extra={"action_id": msg["action_id"], "attempt": receive_count, "error_type": type(exc).__name__},
+        )
+        raise
+    done = queue.dumps({"provider_id": outcome.provider_id, "output": outcome.output})
+    LedgerItem(key).update(
+        actions=[
+            LedgerItem.status.set("sent"),
+            LedgerItem.detail.set(done),
+            LedgerItem.updated_at.set(_now().isoformat()),
+        ]
+    )
+    _record(
+        msg, "sent", provider_id=outcome.provider_id, attempts=receive_count, output=outcome.output, **outcome.detail
+    )
+    _queue_next(msg, outcome)
+    return "sent"
+
+
+def _queue_next(msg: dict[str, Any], outcome: Outcome) -> None:
+    """Sequential mode: the next action starts only now that this one succeeded."""
+    if not msg.get("then"):
+        return
+    outputs = dict(msg.get("outputs") or {})
+    name = msg["action"].get("as")
+    if name and outcome.output is not None:
+        outputs[name] = outcome.output
+    nxt, rest = msg["then"][0], msg["then"][1:]
+    follow = queue.message(
+        shop_id=msg["shop_id"],
+        run_id=msg["run_id"],
+        event_type=msg["event_type"],
+        action_id=nxt["action_id"],
+        rule_id=msg["rule_id"],
+        rule_version=msg["rule_version"],
+        action=nxt["action"],
+        context=msg["context"],
+        then=rest,
+        outputs=outputs,
+        depth=msg.get("depth", 0),
+    )
+    queue.send([(nxt["queue"], follow)])
+    _record(follow, "queued")
+
+
+def deliver_record(record: Any, perform: Callable[[dict[str, Any]], Outcome], *, repeatable: bool = False) -> str:
+    """Run one SQS record (a Powertools SQSRecord) through ``deliver``."""
+    import json as _json
+
+    msg = _json.loads(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    return deliver(msg, perform, repeatable=repeatable, receive_count=receive_count)

@@ -1,0 +1,120 @@
+"""The fields a condition can test: paths over the canonical context, each with its kind.
+
+The context a rule sees has five parts: ``order``, ``customer``, ``invoice``, ``shop`` and
+``event`` (plus ``previous.order``, the order as it was before this event). Each leaf has a
+kind, which decides the operators it allows and how a condition's value is read.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from pydantic import BaseModel
+
+KINDS = ("string", "integer", "decimal", "money", "datetime", "boolean", "list", "any")
+
+_MONEY_FIELDS = {
+    "total",
+    "subtotal",
+    "shipping_total",
+    "tax_total",
+    "unit_price",
+    "amount",
+    "amount_due",
+    "amount_paid",
+    "fee",
+    "total_spent",
+}
+
+
+def _kind_of(name: str, annotation: object) -> str | type[BaseModel]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _kind_of(name, args[0]) if args else "any"
+    if origin is typing.Annotated:
+        return _kind_of(name, typing.get_args(annotation)[0])
+    if origin in (list, tuple, set, frozenset):
+        return "list"
+    if getattr(annotation, "__name__", "") in ("AwareDatetime", "NaiveDatetime", "FutureDatetime", "PastDatetime"):
+        return "datetime"
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return annotation
+        if issubclass(annotation, bool):
+            return "boolean"
+        if issubclass(annotation, int):
+            return "integer"
+        if issubclass(annotation, Decimal):
+            return "money" if name in _MONEY_FIELDS else "decimal"
+        if issubclass(annotation, datetime):
+            return "datetime"
+        if issubclass(annotation, str):
+            return "string"
+    if origin is typing.Literal:
+        return "string"
+    return "any"
+
+
+def _walk(prefix: str, model: type[BaseModel], out: dict[str, str]) -> None:
+    for name, info in model.model_fields.items():
+        kind = _kind_of(name, info.annotation)
+        path = f"{prefix}.{name}"
+        if isinstance(kind, type):
+            _walk(path, kind, out)
+        else:
+            out[path] = kind
+
+
+@lru_cache(maxsize=1)
+def field_kinds() -> dict[str, str]:
+    """Every known field path and its kind."""
+    from .customer import Customer
+    from .invoice import Invoice
+    from .order import Order
+
+    out: dict[str, str] = {}
+    _walk("order", Order, out)
+    out.update({"order.line_items": "list", "order.item_count": "integer", "order.skus": "list"})
+    _walk("customer", Customer, out)
+    _walk("invoice", Invoice, out)
+    out.update(
+        {
+            "shop.id": "string",
+            "shop.name": "string",
+            "shop.time_zone": "string",
+            "shop.locale": "string",
+            "shop.currency": "string",
+            "shop.language": "string",
+            "event.id": "string",
+            "event.type": "string",
+            "event.received_at": "datetime",
+            "event.status": "string",
+            "event.previous_status": "string",
+            "event.sku": "string",
+            "event.platform": "string",
+            "event.schedule_slot": "string",
+        }
+    )
+    for path, kind in list(out.items()):
+        if path.startswith("order."):
+            out["previous." + path] = kind
+    return out
+
+
+def kind_of(path: str) -> str | None:
+    """The kind of a field path, or None if no such field exists."""
+    kinds = field_kinds()
+    if path in kinds:
+        return kinds[path]
+    # the original platform body is kept as-is: any path below it is allowed
+    if path.startswith(("order.raw.", "event.raw.")):
+        return "any"
+    # money spent per currency: customer.total_spent.EUR
+    if path.startswith("customer.total_spent.") and len(path) == len("customer.total_spent.") + 3:
+        return "decimal"
+    return None

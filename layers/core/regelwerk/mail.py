@@ -1,0 +1,102 @@
+"""The email action: render the shop's template in the customer's language and send it with SES v2 (raw MIME)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+import boto3
+
+from .delivery import Outcome
+from .errors import ActionFailed
+from .settings import settings
+from .store.rules import get_template
+from .templates import choose_language, render
+
+_clients: dict[str, Any] = {}
+
+
+def _client(name: str) -> Any:
+    if name not in _clients:
+        _clients[name] = boto3.client(name, region_name=settings().aws_region)
+    return _clients[name]
+
+
+def recipient(to: str, ctx: dict[str, Any], kind: str = "email") -> str:
+    """'customer', 'owner' or a literal address -> the address to send to."""
+    if to == "customer":
+        customer = ctx.get("customer") or {}
+        order = ctx.get("order") or {}
+        address = customer.get("email") or (order.get("customer") or {}).get("email")
+        if not address:
+            raise ActionFailed("the customer has no e-mail address")
+        return address
+    if to == "owner":
+        owner = (ctx.get("shop") or {}).get("owner_email")
+        if not owner:
+            raise ActionFailed("the shop has no owner e-mail address configured (shop.yaml: owner.email)")
+        return owner
+    return to
+
+
+def template_variant(shop_id: str, name: str, ctx: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+
+    def available(lang: str) -> bool:
+        variant = get_template(shop_id, name, lang)
+        if variant is not None:
+            found[lang] = variant
+        return variant is not None
+
+    language = choose_language(ctx, available)
+    if language is None:
+        raise ActionFailed(f"template {name!r} does not exist for this shop in any fallback language")
+    return language, found[language]
+
+
+def _attachments(message: EmailMessage, names: list[str], outputs: dict[str, Any]) -> None:
+    for name in names:
+        output = outputs.get(name)
+        if not output or "key" not in output:
+            raise ActionFailed(f"attachment {name!r} is not among the outputs of earlier actions")
+        body = _client("s3").get_object(Bucket=output["bucket"], Key=output["key"])["Body"].read()
+        maintype, _, subtype = output.get("content_type", "application/pdf").partition("/")
+        message.add_attachment(body, maintype=maintype, subtype=subtype, filename=output.get("filename", name))
+
+
+def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
+    """The MIME message for one email action, and the language it was written in."""
+    action, ctx = msg["action"], dict(msg["context"])
+    ctx["outputs"] = msg.get("outputs") or {}
+    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
+    parts = render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    shop = ctx.get("shop") or {}
+    sender = shop.get("sender_email") or settings().sender_address
+    message = EmailMessage()
+    message["Subject"] = parts.get("subject", "")
+    message["From"] = formataddr((shop.get("name") or "", sender))
+    message["To"] = recipient(action.get("to", "customer"), ctx)
+    message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    message["X-Regelwerk-Action"] = msg["action_id"]
+    message.set_content(parts.get("text") or "")
+    if parts.get("html"):
+        message.add_alternative(parts["html"], subtype="html")
+    if action.get("attach"):
+        message.make_mixed()
+        _attachments(message, action["attach"], ctx["outputs"])
+    message["Content-Language"] = language  # after set_content, which clears Content-* headers
+    return message, language
+
+
+def send_email(msg: dict[str, Any]) -> Outcome:
+    """Perform an email action (called by delivery.deliver)."""
+    message, language = build_email(msg)
+    kwargs: dict[str, Any] = {"Content": {"Raw": {"Data": message.as_bytes()}}}
+    if settings().ses_configuration_set:
+        kwargs["ConfigurationSetName"] = settings().ses_configuration_set
+    sender = ((msg["context"].get("shop") or {}).get("sender_email")) or settings().sender_address
+    response = _client("sesv2").send_email(
+        FromEmailAddress=sender, Destination={"ToAddresses": [message["To"]]}, **kwargs
+    )
+    return Outcome(provider_id=response.get("MessageId"), detail={"language": language})

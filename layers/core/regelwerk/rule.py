@@ -1,0 +1,244 @@
+"""The rule document: a trigger, optional conditions, and one or more actions.
+
+The same document is read from YAML files and from the JSON API::
+
+    id: thank-big-german-orders
+    name: Thank big German orders
+    trigger: {event: order.imported}
+    when: {all: [{field: order.total, op: gt, value: 100}]}
+    limit: unlimited
+    mode: sequential
+    actions:
+      - {type: email, template: thank-you, to: customer}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .conditions import Condition, compile_condition
+from .errors import InvalidInput, pydantic_problems
+from .values import Slug
+
+EVENTS = (
+    "order.imported",
+    "order.status_changed",
+    "order.paid",
+    "order.shipped",
+    "order.cancelled",
+    "invoice.sent",
+    "invoice.paid",
+    "invoice.overdue",
+    "subscription.started",
+    "subscription.cancelled",
+    "article.paid",
+    "article.invoiced",
+    "schedule",
+    "manual",
+)
+EventName = Literal[
+    "order.imported",
+    "order.status_changed",
+    "order.paid",
+    "order.shipped",
+    "order.cancelled",
+    "invoice.sent",
+    "invoice.paid",
+    "invoice.overdue",
+    "subscription.started",
+    "subscription.cancelled",
+    "article.paid",
+    "article.invoiced",
+    "schedule",
+    "manual",
+]
+
+_RULE = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+_DURATION = re.compile(r"^(\d+)(m|h|d)$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'15m', '24h', '7d' -> timedelta."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise ValueError("must be a duration such as 15m, 24h or 7d")
+    n, unit = int(match.group(1)), match.group(2)
+    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
+
+
+class Trigger(BaseModel):
+    model_config = _RULE
+
+    event: EventName
+    to: Slug | None = None
+    from_: Slug | None = Field(default=None, alias="from")
+    sku: str | None = Field(default=None, max_length=100)
+    cron: str | None = Field(default=None, max_length=100)
+    time_zone: str | None = None
+
+    @model_validator(mode="after")
+    def _parameters_fit_event(self) -> Trigger:
+        if (self.to or self.from_) and self.event != "order.status_changed":
+            raise ValueError("'to' and 'from' only apply to order.status_changed")
+        if self.event.startswith("article.") and not self.sku:
+            raise ValueError(f"{self.event} needs a sku")
+        if self.sku and not self.event.startswith("article."):
+            raise ValueError("'sku' only applies to article.paid and article.invoiced")
+        if self.event == "schedule" and not self.cron:
+            raise ValueError("a schedule trigger needs a cron expression")
+        if self.cron and self.event != "schedule":
+            raise ValueError("'cron' only applies to the schedule trigger")
+        return self
+
+    def matches(self, event_type: str, event: dict[str, Any]) -> bool:
+        if self.event != event_type:
+            return False
+        if self.to and event.get("status") != self.to:
+            return False
+        if self.from_ and event.get("previous_status") != self.from_:
+            return False
+        return not (self.sku and event.get("sku") != self.sku)
+
+
+class OncePerCustomerPer(BaseModel):
+    model_config = _RULE
+
+    once_per_customer_per: str
+
+    @field_validator("once_per_customer_per")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+Limit = Literal["unlimited", "once_per_customer"] | OncePerCustomerPer
+
+Recipient = Annotated[str, Field(pattern=r"^(customer|owner|[^@\s]+@[^@\s]+\.[^@\s]+)$", max_length=254)]
+PhoneRecipient = Annotated[str, Field(pattern=r"^(customer|owner|\+[1-9]\d{6,14})$")]
+OutputName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class _ActionBase(BaseModel):
+    model_config = _RULE
+
+    as_: OutputName | None = Field(default=None, alias="as")
+    delay: str | None = None
+
+    @field_validator("delay")
+    @classmethod
+    def _delay(cls, value: str | None) -> str | None:
+        if value is not None:
+            d = parse_duration(value)
+            if not timedelta(minutes=1) <= d <= timedelta(days=90):
+                raise ValueError("delay must be between 1m and 90d")
+        return value
+
+
+class EmailAction(_ActionBase):
+    type: Literal["email"]
+    template: Slug
+    to: Recipient = "customer"
+    attach: list[OutputName] = Field(default_factory=list, max_length=10)
+    queue: Literal["mail"] = Field(default="mail", exclude=True)
+
+
+class SmsAction(_ActionBase):
+    type: Literal["sms"]
+    template: Slug
+    to: PhoneRecipient = "customer"
+    queue: Literal["sms"] = Field(default="sms", exclude=True)
+
+
+class PdfAction(_ActionBase):
+    type: Literal["pdf"]
+    document: Literal["invoice", "delivery_note", "payment_reminder", "credit_note"]
+    queue: Literal["pdf"] = Field(default="pdf", exclude=True)
+
+
+Action = Annotated[EmailAction | SmsAction | PdfAction, Field(discriminator="type")]
+ACTION_TYPES = frozenset({"email", "sms", "pdf"})
+
+
+class Rule(BaseModel):
+    """A shop's rule as stored: the document plus its version."""
+
+    model_config = _RULE
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    enabled: bool = True
+    trigger: Trigger | None = None
+    triggers: list[Trigger] | None = Field(default=None, max_length=10)
+    when: dict[str, Any] | None = None
+    limit: Limit = "unlimited"
+    mode: Literal["sequential", "parallel"] = "sequential"
+    actions: list[Action] = Field(min_length=1, max_length=20)
+    version: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_way_to_say_triggers(self) -> Rule:
+        if (self.trigger is None) == (self.triggers is None):
+            raise ValueError("give either 'trigger' or 'triggers' (a list), not both or neither")
+        produced: set[str] = set()
+        for i, action in enumerate(self.actions):
+            for ref in getattr(action, "attach", []):
+                if ref not in produced:
+                    raise ValueError(f"actions[{i}] attaches '{ref}', which no earlier action produces")
+            if action.as_:
+                if action.as_ in produced:
+                    raise ValueError(f"actions[{i}]: another action already uses the name '{action.as_}'")
+                produced.add(action.as_)
+        return self
+
+    @property
+    def all_triggers(self) -> list[Trigger]:
+        return [self.trigger] if self.trigger else list(self.triggers or [])
+
+    @property
+    def limit_window(self) -> timedelta | None:
+        """None: unlimited; timedelta.max: once per customer ever; else the window."""
+        if self.limit == "unlimited":
+            return None
+        if self.limit == "once_per_customer":
+            return timedelta.max
+        return parse_duration(self.limit.once_per_customer_per)  # type: ignore[union-attr]
+
+    def document(self) -> dict[str, Any]:
+        """The rule as a user writes it (YAML/JSON), without server fields."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"version"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    condition: Condition
+
+
+def load_rule(data: Any) -> CompiledRule:
+    """Validate a rule document and compile its conditions.
+
+    Raises InvalidInput listing every problem with its JSON path (``$.actions[0].template``).
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("a rule must be an object", [])
+    problems = []
+    rule = None
+    try:
+        rule = Rule.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, union_tags=ACTION_TYPES))
+    condition = None
+    try:
+        condition = compile_condition(data.get("when"))
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    if problems or rule is None or condition is None:
+        raise InvalidInput("invalid rule", problems)
+    return CompiledRule(rule, condition)

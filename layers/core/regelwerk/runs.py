@@ -1,0 +1,47 @@
+"""The run log read back: one entry per event, with each action's delivery state and the run's status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import NotFound
+from .store.tables import RunItem
+
+# A run's status is derived from its actions' states when it is read, so it can never say
+# "completed" while an action inside it failed.
+_FAILED = {"failed", "dead_lettered", "unconfirmed"}
+_OPEN = {"queued", "waiting", "sending"}
+
+
+def run_status(state: str, deliveries: dict[str, Any]) -> str:
+    states = {d.get("state") for d in deliveries.values()}
+    if state != "queued":
+        return "processing"
+    if states & {"dead_lettered"}:
+        return "dead_lettered"
+    if states & _FAILED:
+        return "failed" if not states & _OPEN else "retrying"
+    if states & _OPEN:
+        return "in_progress"
+    return "completed"
+
+
+def _entry(item: RunItem) -> dict[str, Any]:
+    doc = json.loads(item.document)
+    doc.pop("pending", None)
+    deliveries = item.deliveries.as_dict() if hasattr(item.deliveries, "as_dict") else dict(item.deliveries or {})
+    return doc | {"state": item.state, "status": run_status(item.state, deliveries), "deliveries": deliveries}
+
+
+def get_run(shop_id: str, run_id: str) -> dict[str, Any]:
+    try:
+        return _entry(RunItem.get(shop_id, run_id, consistent_read=True))
+    except RunItem.DoesNotExist as exc:
+        raise NotFound(f"no run {run_id!r}") from exc
+
+
+def list_runs(shop_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The shop's newest runs first (the by-received-at index)."""
+    items = RunItem.by_time.query(shop_id, scan_index_forward=False, limit=limit)
+    return [_entry(i) for i in items]

@@ -1,0 +1,62 @@
+"""Configuration from environment variables, read once into a validated object.
+
+Domain code receives a Settings; only this module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    shops_table: str = "ShopsTable"
+    rules_table: str = "RulesTable"
+    orders_table: str = "OrdersTable"
+    customers_table: str = "CustomersTable"
+    invoices_table: str = "InvoicesTable"
+    runs_table: str = "RunsTable"
+    idempotency_table: str = "IdempotencyTable"
+    mail_queue_url: str = ""
+    sms_queue_url: str = ""
+    pdf_queue_url: str = ""
+    documents_bucket: str = ""
+    sender_address: str = "no-reply@example.com"
+    ses_configuration_set: str = ""
+    stage: str = "dev"
+    run_retention_days: int = 90
+    rules_cache_seconds: int = 30
+    max_body_bytes: int = 256 * 1024
+    aws_region: str = "eu-central-1"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None and f.name == "aws_region":
+                raw = env.get("AWS_DEFAULT_REGION")
+            if raw is None or raw == "":
+                continue
+            if f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError as exc:
+                    raise ValueError(f"environment variable {f.name.upper()} must be an integer") from exc
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    def queue_url(self, queue: str) -> str:
+        url = {"mail": self.mail_queue_url, "sms": self.sms_queue_url, "pdf": self.pdf_queue_url}[queue]
+        if not url:
+            raise RuntimeError(f"{queue.upper()}_QUEUE_URL is not configured for this function")
+        return url
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

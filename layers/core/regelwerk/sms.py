@@ -1,0 +1,88 @@
+"""The sms action: E.164 numbers (phonenumbers), GSM-7 / UCS-2 segment counting, SNS publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from .delivery import Outcome
+from .errors import ActionFailed
+from .mail import template_variant
+from .settings import settings
+from .templates import render
+
+MAX_SEGMENTS = 6
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXT = set("^{}\\[~]|€\f")
+_sns = None
+
+
+def segments(text: str) -> tuple[str, int]:
+    """('GSM-7' or 'UCS-2', number of segments) for an SMS text."""
+    if all(c in _GSM7 or c in _GSM7_EXT for c in text):
+        units = sum(2 if c in _GSM7_EXT else 1 for c in text)
+        return "GSM-7", 1 if units <= 160 else -(-units // 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return "UCS-2", 1 if units <= 70 else -(-units // 67)
+
+
+def normalise_number(raw: str | None, default_country: str | None) -> str:
+    """A phone number as E.164, read in the shipping country's format when it has no +prefix."""
+    import phonenumbers
+
+    if not raw:
+        raise ActionFailed("no phone number to send the SMS to")
+    try:
+        number = phonenumbers.parse(raw, default_country or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ActionFailed(f"invalid phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ActionFailed("invalid phone number (not a valid number for its country)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _target(to: str, ctx: dict[str, Any]) -> tuple[str | None, str | None]:
+    order = ctx.get("order") or {}
+    address = order.get("shipping_address") or order.get("billing_address") or {}
+    country = address.get("country")
+    if to == "customer":
+        customer = ctx.get("customer") or {}
+        return customer.get("phone") or address.get("phone"), country
+    if to == "owner":
+        phone = (ctx.get("shop") or {}).get("owner_phone")
+        if not phone:
+            raise ActionFailed("an SMS to the owner needs owner.phone in shop.yaml")
+        return phone, None
+    return to, None
+
+
+def send_sms(msg: dict[str, Any]) -> Outcome:
+    """Perform an sms action (called by delivery.deliver)."""
+    global _sns
+    action, ctx = msg["action"], dict(msg["context"])
+    ctx["outputs"] = msg.get("outputs") or {}
+    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
+    text = render(variant, ctx, language=language, parts=("text",))["text"].strip()
+    if not text:
+        raise ActionFailed("the SMS text rendered empty")
+    encoding, count = segments(text)
+    if count > MAX_SEGMENTS:
+        raise ActionFailed(f"SMS too long: {count} {encoding} segments (at most {MAX_SEGMENTS})")
+    raw, country = _target(action.get("to", "customer"), ctx)
+    number = normalise_number(raw, country)
+    if _sns is None:
+        _sns = boto3.client("sns", region_name=settings().aws_region)
+    response = _sns.publish(
+        PhoneNumber=number,
+        Message=text,
+        MessageAttributes={
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+        },
+    )
+    return Outcome(
+        provider_id=response.get("MessageId"), detail={"language": language, "encoding": encoding, "segments": count}
+    )

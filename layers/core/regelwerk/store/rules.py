@@ -1,0 +1,108 @@
+"""Rules and templates of a shop: versioned writes, and one Query per cold load with a short warm cache."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..errors import Conflict, NotFound
+from ..rule import CompiledRule, Rule, load_rule
+from ..settings import settings
+from .tables import RuleItem
+
+_cache: dict[str, tuple[float, list[CompiledRule]]] = {}
+_template_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+
+
+def load_rules(shop_id: str) -> list[CompiledRule]:
+    """The shop's live rules, compiled. One DynamoDB Query when cold, none while the cache is fresh."""
+    now = time.monotonic()
+    hit = _cache.get(shop_id)
+    if hit and now - hit[0] < settings().rules_cache_seconds:
+        return hit[1]
+    compiled = []
+    for item in RuleItem.query(shop_id, RuleItem.sk.startswith("rule#")):
+        compiled.append(load_rule(json.loads(item.document) | {"version": int(item.version)}))
+    compiled.sort(key=lambda c: c.rule.id)
+    _cache[shop_id] = (now, compiled)
+    return compiled
+
+
+def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
+    """Validate and store a rule as a new version; the old versions stay readable."""
+    compiled = load_rule(document)
+    rule = compiled.rule
+    current = None
+    try:
+        current = RuleItem.get(shop_id, f"rule#{rule.id}", consistent_read=True)
+    except RuleItem.DoesNotExist:
+        pass
+    body = rule.document()
+    if current is not None and json.loads(current.document) == body:
+        return rule.model_copy(update={"version": int(current.version)})  # unchanged: no new version
+    version = int(current.version) + 1 if current else 1
+    now = datetime.now(UTC).isoformat()
+    text = json.dumps(body, sort_keys=True)
+    live = RuleItem(shop_id, f"rule#{rule.id}", document=text, version=version, updated_at=now)
+    history = RuleItem(shop_id, f"version#{rule.id}#{version:06d}", document=text, version=version, updated_at=now)
+    condition = RuleItem.sk.does_not_exist() if current is None else RuleItem.version == current.version
+    try:
+        with TransactWrite(connection=Connection(region=settings().aws_region)) as tx:
+            tx.save(live, condition=condition)
+            tx.save(history, condition=RuleItem.sk.does_not_exist())
+    except TransactWriteError as exc:
+        raise Conflict(f"rule {rule.id!r} was changed concurrently; try again") from exc
+    _cache.pop(shop_id, None)
+    return rule.model_copy(update={"version": version})
+
+
+def list_rule_ids(shop_id: str) -> list[str]:
+    return [i.sk.split("#", 1)[1] for i in RuleItem.query(shop_id, RuleItem.sk.startswith("rule#"))]
+
+
+def delete_rule(shop_id: str, rule_id: str) -> None:
+    try:
+        RuleItem.get(shop_id, f"rule#{rule_id}").delete()
+    except RuleItem.DoesNotExist as exc:
+        raise NotFound(f"unknown rule {rule_id!r}") from exc
+    _cache.pop(shop_id, None)
+
+
+def save_template(shop_id: str, name: str, language: str, template: dict[str, str]) -> None:
+    """Check that a template variant compiles, then store it. E-mail templates have a subject; SMS ones do not."""
+    from ..templates import check_template
+
+    check_template("email" if "subject" in template or "html" in template else "sms", template)
+    RuleItem(
+        shop_id,
+        f"template#{name}#{language}",
+        document=json.dumps(template, sort_keys=True),
+        updated_at=datetime.now(UTC).isoformat(),
+    ).save()
+    _template_cache.pop((shop_id, f"{name}#{language}"), None)
+
+
+def get_template(shop_id: str, name: str, language: str) -> dict[str, Any] | None:
+    """A template variant ({subject, html, text} or {text}), cached briefly in a warm container."""
+    key = (shop_id, f"{name}#{language}")
+    now = time.monotonic()
+    hit = _template_cache.get(key)
+    if hit and now - hit[0] < settings().rules_cache_seconds:
+        return hit[1]
+    try:
+        doc: dict[str, Any] | None = json.loads(RuleItem.get(shop_id, f"template#{name}#{language}").document)
+    except RuleItem.DoesNotExist:
+        doc = None
+    _template_cache[key] = (now, doc)
+    return doc
+
+
+def clear_cache() -> None:
+    _cache.clear()
+    _template_cache.clear()

@@ -1,0 +1,125 @@
+"""PynamoDB models, one per table in template.yaml (table names come from Settings).
+
+Every item of a shop sits under the shop's id as partition key, so no query can reach
+another shop's data: each repository function takes the shop id first.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from ..settings import settings
+
+_S = settings()
+
+
+def _meta(table: str) -> type:
+    class Meta:
+        table_name = table
+        region = _S.aws_region
+        # retries are left to botocore's standard mode; keep Lambda's time for the work
+        max_retry_attempts = 3
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+
+    return Meta
+
+
+class ShopItem(Model):
+    """Shop profile (sk ``profile``) and its API keys (sk ``key#<sha256 of the key>``)."""
+
+    Meta = _meta(_S.shops_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    document = UnicodeAttribute(null=True)  # the shop as JSON
+    scope = UnicodeAttribute(null=True)  # for keys: ingest | admin
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+class RuleItem(Model):
+    """Rules (sk ``rule#<id>``: the live version), their history (``version#<id>#<n>``) and templates."""
+
+    Meta = _meta(_S.rules_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    document = UnicodeAttribute()  # the rule or template as JSON
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class OrderItem(Model):
+    Meta = _meta(_S.orders_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    changed_at = UnicodeAttribute()
+    applied_event_id = UnicodeAttribute()
+    document = UnicodeAttribute()  # canonical order as JSON
+    version = VersionAttribute()
+
+
+class CustomerItem(Model):
+    Meta = _meta(_S.customers_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    document = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class InvoiceItem(Model):
+    Meta = _meta(_S.invoices_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    invoice_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    document = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class RunsByTime(LocalSecondaryIndex):
+    class Meta:
+        index_name = "by-received-at"
+        projection = AllProjection()
+
+    shop_id = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class RunItem(Model):
+    """One run-log entry per event: the explanation, and each action's delivery state."""
+
+    Meta = _meta(_S.runs_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    run_id = UnicodeAttribute(range_key=True)
+    received_at = UnicodeAttribute()
+    state = UnicodeAttribute()  # received -> evaluated -> queued
+    event_type = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    document = UnicodeAttribute()  # the explanation as JSON
+    deliveries = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
+    expires_at = TTLAttribute(null=True)
+    by_time = RunsByTime()
+
+
+class LedgerItem(Model):
+    """Idempotency records: delivery claims (``delivery#...``) and frequency-limit claims (``limit#...``)."""
+
+    Meta = _meta(_S.idempotency_table)
+    id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    expiration = TTLAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem)
