@@ -39,7 +39,7 @@ def collect(outdir: Path, bucket: str, shop_ids: list[str]) -> dict[str, list[di
         raw = getattr(sent, "raw_data", None)
         if raw is None:
             continue
-        msg = email.message_from_string(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw.encode(), policy=policy.default)
         base = f"{n:02d}-{_slug(str(msg['To']))}"
         (outdir / "mail" / f"{base}.eml").write_text(raw, encoding="utf-8")
         html_part = msg.get_body(preferencelist=("html",))

@@ -79,9 +79,10 @@ def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
     message["To"] = recipient(action.get("to", "customer"), ctx)
     message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
     message["X-Regelwerk-Action"] = msg["action_id"]
-    message.set_content(parts.get("text") or "")
+    # quoted-printable keeps the raw message 7-bit clean for every mail hop
+    message.set_content(parts.get("text") or "", cte="quoted-printable")
     if parts.get("html"):
-        message.add_alternative(parts["html"], subtype="html")
+        message.add_alternative(parts["html"], subtype="html", cte="quoted-printable")
     if action.get("attach"):
         message.make_mixed()
         _attachments(message, action["attach"], ctx["outputs"])
