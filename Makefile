@@ -7,6 +7,7 @@ SAMVENV := .venv-sam
 BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= eu-central-1
 export AWS_REGION ?= eu-central-1
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: demo serve test lint unit cfn bench build venv clean
 
