@@ -31,8 +31,14 @@ class Shop:
         self.key = key
         self.admin_key = admin_key
 
-    def post(self, body: bytes | str | dict, *, key: str | None = None, path: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    def post(
+        self,
+        body: bytes | str | dict,
+        *,
+        key: str | None = None,
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         raw = json.dumps(body).encode() if isinstance(body, dict) else body
         hdrs = {"Content-Type": "application/json"}
         if key is not None or self.key:
@@ -56,8 +62,11 @@ def sent_emails() -> list[email.message.EmailMessage]:
     from regelwerk_cli.cfn import ACCOUNT
     from regelwerk_cli.localstack import REGION
 
-    return [email.message_from_bytes(m.raw_data.encode(), policy=policy.default)
-            for m in ses_backends[ACCOUNT][REGION].sent_messages if getattr(m, "raw_data", None)]
+    return [
+        email.message_from_bytes(m.raw_data.encode(), policy=policy.default)
+        for m in ses_backends[ACCOUNT][REGION].sent_messages
+        if getattr(m, "raw_data", None)
+    ]
 
 
 def sent_sms() -> list[tuple[str, str]]:
@@ -93,7 +102,6 @@ def fresh(stack: LocalStack) -> LocalStack:
 def demo_shop(fresh: LocalStack) -> Shop:
     """The demo shop of examples/demo-shop applied as `regelwerk apply` does, with an ingest and an admin key."""
     from regelwerk.store.shops import create_key
-
     from regelwerk_cli import config_dir
 
     config = config_dir.read(DEMO_SHOP)

@@ -48,6 +48,7 @@ def read(directory: Path) -> ShopConfig:
         Shop.model_validate(shop_doc)
     except Exception as exc:
         from pydantic import ValidationError
+
         from regelwerk.errors import pydantic_problems
 
         if isinstance(exc, ValidationError):

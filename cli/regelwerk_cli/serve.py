@@ -31,8 +31,9 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
     def app(request: Request) -> Response:
         body = request.get_data()
         with lock:
-            status, headers, answer = stack.invoke_http(request.method, request.path, dict(request.headers), body,
-                                                        dict(request.args) or None)
+            status, headers, answer = stack.invoke_http(
+                request.method, request.path, dict(request.headers), body, dict(request.args) or None
+            )
         return Response(answer, status=status, headers=headers or {"Content-Type": "application/json"})
 
     def deliver_forever() -> None:
@@ -47,9 +48,9 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
     worker = threading.Thread(target=deliver_forever, daemon=True)
     worker.start()
     server = make_server("127.0.0.1", port, app, threaded=True)
-    print(json.dumps({"api": f"http://127.0.0.1:{port}", "aws_endpoint": stack.endpoint, "shop": shop_id},
-                     indent=2))
-    print(f"""
+    print(json.dumps({"api": f"http://127.0.0.1:{port}", "aws_endpoint": stack.endpoint, "shop": shop_id}, indent=2))
+    print(
+        f"""
 Regelwerk is serving on http://127.0.0.1:{port} (the demo events are already in; see {outbox_dir}/index.html)
 
   ingest key: {key}
@@ -63,7 +64,9 @@ Try:
   regelwerk runs {shop_id}                # why each rule did or did not fire
   regelwerk apply examples/demo-shop     # re-apply the shop configuration
 
-Queued actions are delivered continuously into {outbox_dir}/. Ctrl-C stops.""", flush=True)
+Queued actions are delivered continuously into {outbox_dir}/. Ctrl-C stops.""",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from regelwerk import api
 from regelwerk.errors import RegelwerkError
 from regelwerk.observability import logger, metrics

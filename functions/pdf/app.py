@@ -5,6 +5,7 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from regelwerk.delivery import deliver_record
 from regelwerk.documents import create_document
 from regelwerk.observability import logger, metrics

@@ -1,6 +1,7 @@
 """schedule: EventBridge Scheduler invokes this with {"shop_id", "rule_id"} for each slot of a rule's cron."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from regelwerk.observability import logger, metrics
 from regelwerk.schedules import run_scheduled_rule
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
 
+from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
 from tests.conftest import order_event
 
 
 def _nothing_written(shop_id: str = "demo") -> bool:
-    return not list(OrderItem.query(shop_id)) and not list(RunItem.query(shop_id)) and not list(
-        CustomerItem.query(shop_id))
+    return (
+        not list(OrderItem.query(shop_id))
+        and not list(RunItem.query(shop_id))
+        and not list(CustomerItem.query(shop_id))
+    )
 
 
 def test_malformed_json_is_400_with_position(demo_shop):
@@ -28,8 +31,11 @@ def test_malformed_json_is_400_with_position(demo_shop):
         ({"total": "zwölf"}, "$.order.total", "not a decimal amount"),
         ({"currency": "euro"}, "$.order.currency", "ISO 4217"),
         ({"created_at": "2026-11-23T09:15:00"}, "$.order.created_at", "timezone"),
-        ({"line_items": [{"name": "x", "quantity": 0, "unit_price": "1"}]}, "$.order.line_items[0].quantity",
-         "greater than 0"),
+        (
+            {"line_items": [{"name": "x", "quantity": 0, "unit_price": "1"}]},
+            "$.order.line_items[0].quantity",
+            "greater than 0",
+        ),
         ({"shipping_address": {"country": "XX"}}, "$.order.shipping_address.country", "unknown ISO 3166"),
     ],
 )
@@ -59,7 +65,7 @@ def test_another_shops_key_never_opens_this_shop(demo_shop):
 
     save_shop(Shop(id="other", name="Other shop"))
     other_key = create_key("other", "ingest")
-    status, body = demo_shop.post(order_event(1), key=other_key)
+    status, _body = demo_shop.post(order_event(1), key=other_key)
     assert status == 401
     assert _nothing_written()
 
@@ -72,11 +78,11 @@ def test_unknown_shop_is_404_and_unknown_platform_is_404(demo_shop):
 
 
 def test_body_over_256_kb_is_413(demo_shop):
-    status, body = demo_shop.post(order_event(1, note="x" * 10) | {"padding": "y" * 300_000})
+    status, _body = demo_shop.post(order_event(1, note="x" * 10) | {"padding": "y" * 300_000})
     assert status == 413
     assert _nothing_written()
 
 
 def test_non_object_body_is_422(demo_shop):
-    status, body = demo_shop.post(b"[1, 2, 3]")
+    status, _body = demo_shop.post(b"[1, 2, 3]")
     assert status == 422

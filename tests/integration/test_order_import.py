@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
-
 from tests.conftest import EVENTS, order_event, sent_emails, sent_sms
 
 
@@ -98,7 +97,7 @@ def test_status_change_fires_shipped_rule_with_sms_in_e164_and_delivery_note(dem
     assert phone == "+4915123456789"
     assert text.startswith("Kaffeerösterei Morgenrot: Ihre Bestellung 1001 ist unterwegs")
     run = demo_shop.run(answer["run_id"])
-    pdf = [d for d in run["deliveries"].values() if d["type"] == "pdf"][0]
+    pdf = next(d for d in run["deliveries"].values() if d["type"] == "pdf")
     assert pdf["state"] == "sent" and pdf["output"]["filename"] == "Lieferschein-1001.pdf"
     assert OrderItem.get("demo", "9007199254740993").status == "shipped"
 
@@ -115,7 +114,7 @@ def test_unchanged_update_fires_nothing_and_stale_update_is_ignored(demo_shop):
 
 def test_two_orders_of_one_customer_land_on_one_record(demo_shop):
     demo_shop.post((EVENTS / "01-order-anna-paid.json").read_bytes())
-    status, answer = demo_shop.post((EVENTS / "05-order-anna-again.json").read_bytes())
+    _status, answer = demo_shop.post((EVENTS / "05-order-anna-again.json").read_bytes())
     demo_shop.drain()
     assert "repeat-customer" in answer["rules_fired"]
     [customer] = list(CustomerItem.query("demo"))

@@ -6,8 +6,8 @@ import json
 
 import boto3
 import pytest
-from regelwerk.store.rules import save_rule, save_template
 
+from regelwerk.store.rules import save_rule, save_template
 from tests.conftest import order_event, sent_emails
 
 
@@ -18,8 +18,9 @@ def _queue_url(stack, logical: str) -> str:
 def _mail_messages_in_flight(stack) -> list[dict]:
     """Take the queued mail messages off the queue (as a consumer would receive them)."""
     sqs = boto3.client("sqs")
-    got = sqs.receive_message(QueueUrl=_queue_url(stack, "MailQueue"), MaxNumberOfMessages=10,
-                              VisibilityTimeout=0)["Messages"]
+    got = sqs.receive_message(QueueUrl=_queue_url(stack, "MailQueue"), MaxNumberOfMessages=10, VisibilityTimeout=0)[
+        "Messages"
+    ]
     for m in got:
         sqs.delete_message(QueueUrl=_queue_url(stack, "MailQueue"), ReceiptHandle=m["ReceiptHandle"])
     return [json.loads(m["Body"]) for m in got]
@@ -38,8 +39,11 @@ def test_every_message_delivered_three_times_sends_each_email_once(demo_shop):
     demo_shop.drain()
     # Then each customer got each e-mail exactly once (plus the invoice e-mail after its PDF)
     subjects = sorted(m["Subject"] for m in sent_emails())
-    assert subjects == ["Danke für Ihre Bestellung 1001", "Ihre Rechnung zur Bestellung 1001",
-                        "Thank you for your order 1002"]
+    assert subjects == [
+        "Danke für Ihre Bestellung 1001",
+        "Ihre Rechnung zur Bestellung 1001",
+        "Thank you for your order 1002",
+    ]
 
 
 def test_crash_after_provider_accepted_is_not_sent_again(demo_shop, monkeypatch):
@@ -72,8 +76,15 @@ def test_crash_after_provider_accepted_is_not_sent_again(demo_shop, monkeypatch)
 def test_broken_template_fails_only_its_action_and_ends_in_the_dlq(demo_shop):
     # Given a rule whose template breaks at render time next to the working thank-you rule
     save_template("demo", "broken", "de", {"subject": "Hallo {{ order.nope.deeper }}", "text": "x"})
-    save_rule("demo", {"id": "broken-rule", "name": "Broken", "trigger": {"event": "order.imported"},
-                       "actions": [{"type": "email", "template": "broken"}]})
+    save_rule(
+        "demo",
+        {
+            "id": "broken-rule",
+            "name": "Broken",
+            "trigger": {"event": "order.imported"},
+            "actions": [{"type": "email", "template": "broken"}],
+        },
+    )
     _, answer = demo_shop.post(order_event(1))
     demo_shop.drain()
     # Then the thank-you and invoice went out, and the broken one is dead-lettered with its reason
@@ -99,24 +110,36 @@ def test_poison_message_in_a_batch_of_ten_leaves_the_other_nine_delivered_once(d
         batch.append(body)
     poison = json.loads(json.dumps(good)) | {"action_id": "poison", "action": {"type": "email", "template": "nope"}}
     batch.insert(4, poison)
-    sqs.send_message_batch(QueueUrl=_queue_url(demo_shop.stack, "MailQueue"),
-                           Entries=[{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(batch)])
+    sqs.send_message_batch(
+        QueueUrl=_queue_url(demo_shop.stack, "MailQueue"),
+        Entries=[{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(batch)],
+    )
     demo_shop.drain()
     assert len(sent_emails()) == 9
     dead = demo_shop.stack.dead_letters()["MailDeadLetterQueue"]
     assert [m["action_id"] for m in dead] == ["poison"]
 
 
-@pytest.mark.parametrize("payload", [
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ self.__init__.__globals__ }}",
-    "{% for i in range(10**9) %}x{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ self.__init__.__globals__ }}",
+        "{% for i in range(10**9) %}x{% endfor %}",
+    ],
+)
 def test_template_injection_is_blocked_and_dead_lettered(demo_shop, payload):
     save_template("demo", "evil", "de", {"subject": "Hi", "text": payload})
-    save_rule("demo", {"id": "evil", "name": "Evil", "trigger": {"event": "order.imported"},
-                       "actions": [{"type": "email", "template": "evil"}]})
+    save_rule(
+        "demo",
+        {
+            "id": "evil",
+            "name": "Evil",
+            "trigger": {"event": "order.imported"},
+            "actions": [{"type": "email", "template": "evil"}],
+        },
+    )
     _, answer = demo_shop.post(order_event(1))
     demo_shop.drain()
     run = demo_shop.run(answer["run_id"])
