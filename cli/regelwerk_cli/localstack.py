@@ -110,8 +110,12 @@ class LocalStack:
         self._routes = []
         for fn in self.functions.values():
             for method, path in fn.api_routes:
-                pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+                regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", path)  # greedy {proxy+}
+                pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex) + "$")
                 self._routes.append((method, pattern, path, fn.logical_id))
+        # API Gateway prefers literal segments, then {param}, then {proxy+}
+        self._routes.sort(key=lambda r: ("+}" in r[2], r[2].count("{"), -len(r[2])))
+        os.environ["STAGE"] = "local"
         sender = cfn.Resolver(template, self.resources, REGION).params.get("SenderAddress")
         if sender:
             self.verify_sender(sender)
@@ -176,7 +180,7 @@ class LocalStack:
         raw = body.encode() if isinstance(body, str) else (body or b"")
         for m, pattern, resource, logical in self._routes:  # noqa: B007 - used after the loop
             match = pattern.match(path)
-            if match and m == method.upper():
+            if match and m in (method.upper(), "ANY"):
                 break
         else:
             known = any(p.match(path) for _m, p, _r, _l in self._routes)
@@ -211,7 +215,9 @@ class LocalStack:
         answer = self.invoke(logical, event)
         out = answer.get("body") or ""
         data = base64.b64decode(out) if answer.get("isBase64Encoded") else out.encode()
-        return int(answer["statusCode"]), dict(answer.get("headers") or {}), data
+        headers_out = {k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items() if v}
+        headers_out.update(answer.get("headers") or {})
+        return int(answer["statusCode"]), headers_out, data
 
     # ------------------------------------------------------------------ SQS event source mappings
     def poll_once(self, fast_retry: bool = True) -> int:

@@ -13,6 +13,7 @@ values are parsed into Python values at compile time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -121,14 +122,17 @@ _READERS: dict[str, Callable[[Any], Any]] = {
 def _parse_value(kind: str, value: Any) -> Any:
     """A condition's value, read once at compile time as the field's kind."""
     if kind in ("money", "decimal"):
-        if isinstance(value, bool) or (isinstance(value, float) and value != int(value)):
+        if isinstance(value, bool) or (isinstance(value, float) and not (math.isfinite(value) and value == int(value))):
             raise _Bad('amounts must be given as strings or whole numbers, e.g. "99.90"')
         if isinstance(value, dict):
             value = value.get("amount")
         try:
-            return Decimal(str(value).split()[0])
+            number = Decimal(str(value).split()[0])
         except (InvalidOperation, IndexError) as exc:
             raise _Bad(f"{value!r} is not a number") from exc
+        if not number.is_finite():
+            raise _Bad(f"{value!r} is not a finite number")
+        return number
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise _Bad(f"{value!r} is not a whole number")
@@ -163,14 +167,41 @@ def _regex(pattern: Any) -> re.Pattern[str]:
         raise _Bad("matches needs a regular expression as a string")
     if len(pattern) > _MAX_REGEX:
         raise _Bad(f"regular expression longer than {_MAX_REGEX} characters")
-    # Python's re has no time limit: refuse the shapes that backtrack catastrophically,
-    # and cap the length of the text a pattern runs over.
-    if re.search(r"\([^)]*[+*}][^)]*\)\s*[+*{]", pattern) or re.search(r"\\\d", pattern):
-        raise _Bad("nested quantifiers and back-references are not allowed in matches")
     try:
-        return re.compile(pattern)
+        compiled = re.compile(pattern)
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
     except re.error as exc:
         raise _Bad(f"invalid regular expression: {exc}") from exc
+    # Python's re has no time limit: refuse the shapes that backtrack catastrophically (a repeated
+    # group that itself repeats or branches, back-references), and cap the text a pattern runs over.
+    if _backtracks(parsed, inside_repeat=False):
+        raise _Bad("nested quantifiers, repeated alternatives and back-references are not allowed in matches")
+    return compiled
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def _backtracks(items: Any, inside_repeat: bool) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return True
+        if name in _REPEATS:
+            _lo, hi, sub = arg
+            if inside_repeat and hi > 1:
+                return True
+            if _backtracks(sub, inside_repeat or hi > 1):
+                return True
+        elif name == "BRANCH":
+            if inside_repeat or any(_backtracks(b, inside_repeat) for b in arg[1]):
+                return True
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            if _backtracks(arg[-1] if name == "SUBPATTERN" else arg, inside_repeat):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT") and _backtracks(arg[1], inside_repeat):
+            return True
+    return False
 
 
 def _leaf_test(op: str, kind: str, get: Getter, raw: Any, previous: Getter | None) -> Test:

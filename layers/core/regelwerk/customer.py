@@ -51,7 +51,8 @@ def normalise_address(address: Address) -> str:
         address.city or "",
         address.country,
     ]
-    text = " ".join(parts).casefold()
+    # NFC first: a decomposed "u + combining diaeresis" (as macOS sends it) must become "ue" like "ü"
+    text = unicodedata.normalize("NFC", " ".join(parts)).casefold()
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(a, b)
     text = unicodedata.normalize("NFKD", text)

@@ -120,9 +120,13 @@ def evaluate(rules: list[CompiledRule], event_type: str, ctx: dict[str, Any], ru
             failed = _first_failed(explanation)
             reason = "conditions not met"
             if failed:
+                value = (
+                    ""
+                    if failed["op"] in ("exists", "not_exists", "changed", "held")
+                    else f" {_show(failed.get('value'))}"
+                )
                 reason += (
-                    f": {failed['field']} {failed['op']} {_show(failed.get('value'))}"
-                    f" was false (actual value: {_show(failed.get('actual'))})"
+                    f": {failed['field']} {failed['op']}{value} was false (actual value: {_show(failed.get('actual'))})"
                 )
             outcomes.append(
                 RuleOutcome(**base, fired=False, reason=reason, trigger_matched=True, conditions=explanation)
@@ -152,7 +156,13 @@ def _first_failed(node: dict[str, Any] | None) -> dict[str, Any] | None:
             if found:
                 return found
     if "not" in node:
-        return {"field": "not(...)", "op": "", "value": node["not"][0].get("field"), "actual": "condition held"}
+        inner = node["not"][0]
+        return {
+            "field": f"not({inner.get('field', '...')})",
+            "op": "held",
+            "value": None,
+            "actual": inner.get("actual"),
+        }
     return None
 
 

@@ -100,8 +100,8 @@ def pydantic_problems(exc, prefix: str = "$", union_tags: frozenset[str] = froze
                 path += f"[{part}]"
             elif isinstance(previous, int) and part in union_tags:
                 pass
-            elif str(part).startswith("function-") or "[" in str(part):
-                pass  # validator / union member names in the location: no JSON path segment
+            elif str(part).startswith("function-") or "[" in str(part) or str(part)[:1].isupper():
+                pass  # validator / union member (model class) names in the location: no JSON path segment
             else:
                 path += f".{part}"
             previous = part

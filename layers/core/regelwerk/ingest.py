@@ -173,6 +173,7 @@ def process_order(
             order_item.status = order.status
             order_item.customer_id = customer_id
             order_item.changed_at = order.changed_at.isoformat()
+            order_item.created_at = order.created_at.isoformat()
             order_item.applied_event_id = event_id
             order_item.document = order.model_dump_json()
             customer_item = stored_customer or CustomerItem(shop.id, customer_id)
@@ -231,9 +232,11 @@ def commit_run(
         "events": [{"type": t, "rules": [o.as_dict() for o in outs]} for t, _, outs in results],
         "pending": messages,
     }
+    fired_ids = sorted({o.rule_id for _, _, outs in results for o in outs if o.fired})
     run_item = RunItem(
         shop.id,
         run_id,
+        fired="," + ",".join(fired_ids) + "," if fired_ids else None,
         received_at=received_at.isoformat(),
         state="evaluated",
         event_type=",".join(events) or "none",
@@ -266,8 +269,7 @@ def commit_run(
     RunItem(shop.id, run_id).update(
         actions=[RunItem.state.set("queued"), RunItem.document.set(queue.dumps(run_doc | {"pending": []}))]
     )
-    fired = sorted({o.rule_id for _, _, outs in results for o in outs if o.fired})
-    return IngestResult(run_id, run_id, events=events, fired=fired, queued=len(messages), note=note)
+    return IngestResult(run_id, run_id, events=events, fired=fired_ids, queued=len(messages), note=note)
 
 
 def _maybe(future: Any) -> Any:

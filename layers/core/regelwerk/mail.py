@@ -90,6 +90,23 @@ def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
     return message, language
 
 
+def preview_email(msg: dict[str, Any]) -> dict[str, Any]:
+    """The e-mail an action would send, rendered but not sent (dry runs, template previews)."""
+    action, ctx = msg["action"], dict(msg["context"])
+    ctx["outputs"] = msg.get("outputs") or {}
+    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
+    parts = render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    return {
+        "type": "email",
+        "to": recipient(action.get("to", "customer"), ctx),
+        "language": language,
+        "subject": parts.get("subject", ""),
+        "html": parts.get("html"),
+        "text": parts.get("text"),
+        "attachments": list(action.get("attach", [])),
+    }
+
+
 def send_email(msg: dict[str, Any]) -> Outcome:
     """Perform an email action (called by delivery.deliver)."""
     message, language = build_email(msg)

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .conditions import Condition, compile_condition
-from .errors import InvalidInput, pydantic_problems
+from .errors import InvalidInput, Problem, pydantic_problems
 from .values import Slug
 
 EVENTS = (
@@ -186,15 +186,6 @@ class Rule(BaseModel):
     def _one_way_to_say_triggers(self) -> Rule:
         if (self.trigger is None) == (self.triggers is None):
             raise ValueError("give either 'trigger' or 'triggers' (a list), not both or neither")
-        produced: set[str] = set()
-        for i, action in enumerate(self.actions):
-            for ref in getattr(action, "attach", []):
-                if ref not in produced:
-                    raise ValueError(f"actions[{i}] attaches '{ref}', which no earlier action produces")
-            if action.as_:
-                if action.as_ in produced:
-                    raise ValueError(f"actions[{i}]: another action already uses the name '{action.as_}'")
-                produced.add(action.as_)
         return self
 
     @property
@@ -213,6 +204,21 @@ class Rule(BaseModel):
     def document(self) -> dict[str, Any]:
         """The rule as a user writes it (YAML/JSON), without server fields."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"version"})
+
+
+def _output_problems(rule: Rule) -> list[Problem]:
+    """`as` names are unique, and `attach` only names outputs of earlier actions."""
+    problems = []
+    produced: set[str] = set()
+    for i, action in enumerate(rule.actions):
+        for j, ref in enumerate(getattr(action, "attach", [])):
+            if ref not in produced:
+                problems.append(Problem(f"$.actions[{i}].attach[{j}]", f"no earlier action produces {ref!r}"))
+        if action.as_:
+            if action.as_ in produced:
+                problems.append(Problem(f"$.actions[{i}].as", f"another action already uses the name {action.as_!r}"))
+            produced.add(action.as_)
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +240,8 @@ def load_rule(data: Any) -> CompiledRule:
         rule = Rule.model_validate(data)
     except ValidationError as exc:
         problems.extend(pydantic_problems(exc, union_tags=ACTION_TYPES))
+    if rule is not None:
+        problems.extend(_output_problems(rule))
     condition = None
     try:
         condition = compile_condition(data.get("when"))

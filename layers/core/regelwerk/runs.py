@@ -45,3 +45,59 @@ def list_runs(shop_id: str, limit: int = 100) -> list[dict[str, Any]]:
     """The shop's newest runs first (the by-received-at index)."""
     items = RunItem.by_time.query(shop_id, scan_index_forward=False, limit=limit)
     return [_entry(i) for i in items]
+
+
+STATUSES = ("processing", "in_progress", "retrying", "completed", "failed", "dead_lettered")
+
+
+def search_runs(
+    shop_id: str,
+    *,
+    event: str | None = None,
+    order_id: str | None = None,
+    customer_id: str | None = None,
+    rule: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 50,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """The run log, newest first, filtered; ``next`` is a signed token for the following page."""
+    from . import paging
+
+    if status is not None and status not in STATUSES:
+        from .errors import InvalidInput, Problem
+
+        raise InvalidInput("invalid filter", [Problem("$.status", f"one of {', '.join(STATUSES)}")])
+    key_condition = None
+    if since and until:
+        key_condition = RunItem.received_at.between(since, until)
+    elif since:
+        key_condition = RunItem.received_at >= since
+    elif until:
+        key_condition = RunItem.received_at <= until
+    conditions = []
+    if event:
+        conditions.append(RunItem.event_type.contains(event))
+    if order_id:
+        conditions.append(RunItem.order_id == order_id)
+    if customer_id:
+        conditions.append(RunItem.customer_id == customer_id)
+    if rule:
+        conditions.append(RunItem.fired.contains(f",{rule},"))
+    filter_condition = None
+    for c in conditions:
+        filter_condition = c if filter_condition is None else filter_condition & c
+    results = RunItem.by_time.query(
+        shop_id,
+        range_key_condition=key_condition,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+        limit=max(1, min(limit, 200)),
+        last_evaluated_key=paging.decode(shop_id, token),
+    )
+    runs = [_entry(i) for i in results]
+    if status:
+        runs = [r for r in runs if r["status"] == status]
+    return {"runs": runs, "next": paging.encode(shop_id, results.last_evaluated_key)}

@@ -25,6 +25,7 @@ class Settings:
     documents_bucket: str = ""
     sender_address: str = "no-reply@example.com"
     ses_configuration_set: str = ""
+    paging_secret: str = ""
     stage: str = "dev"
     run_retention_days: int = 90
     rules_cache_seconds: int = 30

@@ -60,6 +60,21 @@ def _target(to: str, ctx: dict[str, Any]) -> tuple[str | None, str | None]:
     return to, None
 
 
+def preview_sms(msg: dict[str, Any]) -> dict[str, Any]:
+    """The SMS an action would send, rendered but not sent."""
+    action, ctx = msg["action"], dict(msg["context"])
+    ctx["outputs"] = msg.get("outputs") or {}
+    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
+    text = render(variant, ctx, language=language, parts=("text",))["text"].strip()
+    encoding, count = segments(text)
+    raw, country = _target(action.get("to", "customer"), ctx)
+    try:
+        number = normalise_number(raw, country)
+    except ImportError:  # the admin function does not carry phonenumbers: show the number as stored
+        number = raw
+    return {"type": "sms", "to": number, "language": language, "text": text, "encoding": encoding, "segments": count}
+
+
 def send_sms(msg: dict[str, Any]) -> Outcome:
     """Perform an sms action (called by delivery.deliver)."""
     global _sns

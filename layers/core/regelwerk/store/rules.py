@@ -106,3 +106,48 @@ def get_template(shop_id: str, name: str, language: str) -> dict[str, Any] | Non
 def clear_cache() -> None:
     _cache.clear()
     _template_cache.clear()
+
+
+def get_rule(shop_id: str, rule_id: str) -> Rule:
+    try:
+        item = RuleItem.get(shop_id, f"rule#{rule_id}", consistent_read=True)
+    except RuleItem.DoesNotExist as exc:
+        raise NotFound(f"unknown rule {rule_id!r}") from exc
+    return Rule.model_validate(json.loads(item.document) | {"version": int(item.version)})
+
+
+def list_rules(shop_id: str) -> list[Rule]:
+    items = RuleItem.query(shop_id, RuleItem.sk.startswith("rule#"))
+    return [Rule.model_validate(json.loads(i.document) | {"version": int(i.version)}) for i in items]
+
+
+def rule_versions(shop_id: str, rule_id: str) -> list[dict[str, Any]]:
+    """Every stored version of a rule, oldest first (kept after changes and after deletion)."""
+    items = list(RuleItem.query(shop_id, RuleItem.sk.startswith(f"version#{rule_id}#")))
+    if not items:
+        raise NotFound(f"unknown rule {rule_id!r}")
+    return [{"version": int(i.version), "saved_at": i.updated_at, "rule": json.loads(i.document)} for i in items]
+
+
+def get_rule_version(shop_id: str, rule_id: str, version: int) -> dict[str, Any]:
+    try:
+        item = RuleItem.get(shop_id, f"version#{rule_id}#{version:06d}")
+    except RuleItem.DoesNotExist as exc:
+        raise NotFound(f"rule {rule_id!r} has no version {version}") from exc
+    return {"version": int(item.version), "saved_at": item.updated_at, "rule": json.loads(item.document)}
+
+
+def list_templates(shop_id: str) -> list[dict[str, Any]]:
+    out = []
+    for item in RuleItem.query(shop_id, RuleItem.sk.startswith("template#")):
+        _, name, lang = item.sk.split("#", 2)
+        out.append({"name": name, "language": lang, "updated_at": item.updated_at})
+    return out
+
+
+def delete_template(shop_id: str, name: str, language: str) -> None:
+    try:
+        RuleItem.get(shop_id, f"template#{name}#{language}").delete()
+    except RuleItem.DoesNotExist as exc:
+        raise NotFound(f"no template {name!r} in {language!r}") from exc
+    _template_cache.pop((shop_id, f"{name}#{language}"), None)

@@ -63,6 +63,7 @@ class OrderItem(Model):
     status = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     changed_at = UnicodeAttribute()
+    created_at = UnicodeAttribute(null=True)
     applied_event_id = UnicodeAttribute()
     document = UnicodeAttribute()  # canonical order as JSON
     version = VersionAttribute()
@@ -105,6 +106,7 @@ class RunItem(Model):
     event_type = UnicodeAttribute()
     order_id = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
+    fired = UnicodeAttribute(null=True)  # ",rule-a,rule-b," so the run log can be filtered by rule
     document = UnicodeAttribute()  # the explanation as JSON
     deliveries = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
     expires_at = TTLAttribute(null=True)

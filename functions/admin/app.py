@@ -1,0 +1,42 @@
+"""admin: shop settings, rules, templates, runs, dry runs and simulations (admin-scope key)."""
+
+import os
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from regelwerk.admin_api import dryruns, rules, runs, shop, templates
+from regelwerk.admin_api.auth import require_admin
+from regelwerk.errors import RegelwerkError
+from regelwerk.observability import logger, metrics
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.use(middlewares=[require_admin])
+for module in (shop, rules, dryruns, templates, runs):
+    app.include_router(module.router)
+if os.environ.get("STAGE") == "local":
+    app.enable_swagger(path="/v1/docs", title="Regelwerk admin API")
+
+
+@app.get("/v1/openapi.json", summary="This API's OpenAPI document")
+def openapi():
+    body = app.get_openapi_json_schema(title="Regelwerk admin API", version="1")
+    return Response(200, content_types.APPLICATION_JSON, body)
+
+
+@app.exception_handler(RegelwerkError)
+def refuse(error: RegelwerkError) -> Response:
+    logger.info("request refused", extra={"status": error.status, "error": error.code})
+    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_dict())
+
+
+@app.not_found
+def not_found(_: Exception) -> Response:
+    return Response(404, content_types.APPLICATION_JSON, {"error": "not_found", "message": "no such route"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
