@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from regelwerk.store.tables import OrderItem, RunItem
 
+from regelwerk.store.tables import OrderItem, RunItem
 from tests.conftest import EVENTS, order_event, sent_emails
 
 
@@ -95,7 +95,7 @@ def test_run_log_shows_which_condition_failed_with_its_value_and_filters(admin):
     }
     status, fired = admin("GET", "/v1/shops/demo/runs", query={"rule": "invoice-paid-orders"})
     assert [r["order_id"] for r in fired["runs"]] == ["9007199254740993"]
-    status, one = admin("GET", f"/v1/shops/demo/runs/{run['run_id']}")
+    _status, one = admin("GET", f"/v1/shops/demo/runs/{run['run_id']}")
     assert one["status"] == "completed"
 
 
@@ -134,7 +134,7 @@ def test_dry_run_of_an_unsaved_rule_explains_the_miss(admin):
         "when": {"all": [{"field": "order.total", "op": "gt", "value": 50}]},
         "actions": [{"type": "email", "template": "thank-you"}],
     }
-    status, answer = admin("POST", "/v1/shops/demo/rules:test", {"rule": rule, "order": order})
+    _status, answer = admin("POST", "/v1/shops/demo/rules:test", {"rule": rule, "order": order})
     assert answer["fired"] is False
     assert answer["reason"] == "conditions not met: order.total gt 50 was false (actual value: 38.40)"
     assert not list(OrderItem.query("demo"))
