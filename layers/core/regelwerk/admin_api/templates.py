@@ -62,5 +62,7 @@ def preview(shop: str, name: str, body: Annotated[dict[str, Any], Body()]):
         raise InvalidInput("the template does not render", [Problem("$.template", message["error"])])
     html = message.get("html") or f"<pre>{message.get('text', '')}</pre>"
     return Response(
-        200, content_types.TEXT_HTML, f"<!doctype html><meta charset='utf-8'><title>{message['subject']}</title>{html}"
+        200,
+        content_types.TEXT_HTML,
+        f"<!doctype html><meta charset='utf-8'><title>{escape(message['subject'])}</title>{html}",
     )
