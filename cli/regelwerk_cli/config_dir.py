@@ -109,3 +109,104 @@ def apply(config: ShopConfig) -> list[str]:
         rule = rules.save_rule(shop.id, doc)
         lines.append(f"rule {rule.id}: version {rule.version}")
     return lines
+
+
+def _live(shop_id: str) -> ShopConfig | None:
+    """The shop's live configuration in the same shape as a directory."""
+    import json
+
+    from regelwerk.errors import NotFound
+    from regelwerk.store import rules, shops
+    from regelwerk.store.tables import RuleItem
+
+    try:
+        shop = shops.get_shop(shop_id)
+    except NotFound:
+        return None
+    live = ShopConfig(shop=shop.model_dump(mode="json", exclude_none=True))
+    for rule in rules.list_rules(shop_id):
+        live.rules[rule.id] = rule.document()
+    for t in rules.list_templates(shop_id):
+        item = RuleItem.get(shop_id, f"template#{t['name']}#{t['language']}")
+        live.templates[(t["name"], t["language"])] = json.loads(item.document)
+    return live
+
+
+def diff(config: ShopConfig) -> list[str]:
+    """What `apply` would change: + new, ~ changed (with the fields), - live only (deleted with --prune)."""
+    from regelwerk.rule import load_rule
+    from regelwerk.shop import Shop
+
+    shop = Shop.model_validate(config.shop)
+    live = _live(shop.id)
+    lines: list[str] = []
+    if live is None:
+        lines.append(f"+ shop {shop.id} (new)")
+        live = ShopConfig(shop={})
+    else:
+        wanted = shop.model_dump(mode="json", exclude_none=True)
+        changed = sorted(k for k in set(wanted) | set(live.shop) if wanted.get(k) != live.shop.get(k))
+        if changed:
+            lines.append(f"~ shop {shop.id}: {', '.join(changed)}")
+    wanted_rules = {}
+    for doc in config.rules.values():
+        rule = load_rule(doc).rule
+        wanted_rules[rule.id] = rule.document()
+    for rule_id, doc in sorted(wanted_rules.items()):
+        if rule_id not in live.rules:
+            lines.append(f"+ rule {rule_id}")
+        elif live.rules[rule_id] != doc:
+            fields = sorted(k for k in set(doc) | set(live.rules[rule_id]) if doc.get(k) != live.rules[rule_id].get(k))
+            lines.append(f"~ rule {rule_id}: {', '.join(fields)} (a new version)")
+    for rule_id in sorted(set(live.rules) - set(wanted_rules)):
+        lines.append(f"- rule {rule_id} (not in the directory; --prune deletes it)")
+    for key, variant in sorted(config.templates.items()):
+        if key not in live.templates:
+            lines.append(f"+ template {key[0]} ({key[1]})")
+        elif live.templates[key] != variant:
+            lines.append(f"~ template {key[0]} ({key[1]})")
+    for key in sorted(set(live.templates) - set(config.templates)):
+        lines.append(f"- template {key[0]} ({key[1]}) (not in the directory; --prune deletes it)")
+    return lines
+
+
+def prune(config: ShopConfig) -> list[str]:
+    """Delete the live rules and templates the directory no longer has (rule versions stay readable)."""
+    from regelwerk.rule import load_rule
+    from regelwerk.store import rules
+
+    shop_id = config.shop["id"]
+    live = _live(shop_id)
+    if live is None:
+        return []
+    wanted = {load_rule(doc).rule.id for doc in config.rules.values()}
+    lines = []
+    for rule_id in sorted(set(live.rules) - wanted):
+        rules.delete_rule(shop_id, rule_id)
+        lines.append(f"rule {rule_id}: deleted")
+    for name, lang in sorted(set(live.templates) - set(config.templates)):
+        rules.delete_template(shop_id, name, lang)
+        lines.append(f"template {name} ({lang}): deleted")
+    return lines
+
+
+def export(shop_id: str, directory: Path) -> list[str]:
+    """Write a shop's live configuration as a directory that `apply` reads back unchanged."""
+    live = _live(shop_id)
+    if live is None:
+        raise ConfigError([f"unknown shop {shop_id!r}"])
+    (directory / "rules").mkdir(parents=True, exist_ok=True)
+    (directory / "templates").mkdir(parents=True, exist_ok=True)
+
+    def dump(path: Path, doc: Any) -> None:
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    dump(directory / "shop.yaml", live.shop)
+    written = ["shop.yaml"]
+    for rule_id, doc in sorted(live.rules.items()):
+        dump(directory / "rules" / f"{rule_id}.yaml", doc)
+        written.append(f"rules/{rule_id}.yaml")
+    for (name, lang), variant in sorted(live.templates.items()):
+        dump(directory / "templates" / f"{name}.{lang}.yaml", variant)
+        written.append(f"templates/{name}.{lang}.yaml")
+    return written

@@ -28,6 +28,11 @@ REGION = "eu-central-1"
 STATE_FILE = cfn.ROOT / ".regelwerk" / "local.json"
 
 
+def state_file() -> Path:
+    """Where `make serve` tells the CLI how to reach it (REGELWERK_STATE overrides, e.g. in tests)."""
+    return Path(os.environ.get("REGELWERK_STATE") or STATE_FILE)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,11 +143,15 @@ class LocalStack:
 
     def write_state(self) -> None:
         """Let the `regelwerk` CLI in another terminal find this stack (make serve)."""
-        STATE_FILE.parent.mkdir(exist_ok=True)
+        path = state_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
         env = {}
         for fn in self.functions.values():
             env.update(fn.environment)
-        STATE_FILE.write_text(json.dumps({"endpoint": self.endpoint, "env": env, "pid": os.getpid()}, indent=2))
+        assert self.resources
+        for kind in ("Mail", "Sms", "Pdf"):
+            env[f"{kind.upper()}_DLQ_URL"] = self.resources.queues[f"{kind}DeadLetterQueue"]["url"]
+        path.write_text(json.dumps({"endpoint": self.endpoint, "env": env, "pid": os.getpid()}, indent=2))
 
     def verify_sender(self, address: str) -> None:
         import boto3
@@ -302,8 +311,8 @@ class LocalStack:
 
 
 def load_state() -> dict[str, Any] | None:
-    if STATE_FILE.exists():
-        return json.loads(STATE_FILE.read_text())
+    if state_file().exists():
+        return json.loads(state_file().read_text())
     return None
 
 

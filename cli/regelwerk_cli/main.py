@@ -30,9 +30,51 @@ def cmd_apply(args: argparse.Namespace) -> int:
     except config_dir.ConfigError as exc:
         print("nothing applied; fix these first:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 2
-    print(f"applying {args.directory} to {where}")
+    changes = config_dir.diff(config)
+    print(f"{'would apply' if args.dry_run else 'applying'} {args.directory} to {where}:")
+    for line in changes or ["no changes"]:
+        print("  " + line)
+    if args.dry_run:
+        return 0
     for line in config_dir.apply(config):
         print("  " + line)
+    if args.prune:
+        for line in config_dir.prune(config):
+            print("  " + line)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import config_dir
+
+    where = _target(args)
+    for line in config_dir.export(args.shop, Path(args.directory)):
+        print(f"  wrote {line}")
+    print(f"exported shop {args.shop} from {where} to {args.directory}")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    _target(args)
+    from regelwerk.dryrun import test_rule
+    from regelwerk.errors import RegelwerkError
+    from regelwerk.store.shops import get_shop
+
+    try:
+        answer = test_rule(get_shop(args.shop), rule_id=args.rule, order_id=args.order, event=args.event)
+    except RegelwerkError as exc:
+        print(json.dumps(exc.as_dict(), indent=2, ensure_ascii=False), file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from .dlq import dead_letters
+
+    _target(args)
+    for line in dead_letters(args.shop, redrive=args.redrive):
+        print(line)
     return 0
 
 
@@ -195,8 +237,30 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("apply", help="apply a shop directory (shop.yaml, rules/, templates/)")
     p.add_argument("directory")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--prune", action="store_true", help="delete live rules and templates the directory lacks")
     targeted(p)
     p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("export", help="write a shop's live configuration to a directory")
+    p.add_argument("shop")
+    p.add_argument("directory")
+    targeted(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("test", help="dry-run a saved rule against a stored order (nothing is sent)")
+    p.add_argument("rule")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--order", required=True, help="a stored order id")
+    p.add_argument("--event", help="the trigger event to assume (default: the rule's first trigger)")
+    targeted(p)
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("dlq", help="list a shop's dead-lettered actions; --redrive sends them again")
+    p.add_argument("shop")
+    p.add_argument("--redrive", action="store_true")
+    targeted(p)
+    p.set_defaults(func=cmd_dlq)
 
     p = sub.add_parser("keys", help="manage API keys")
     ks = p.add_subparsers(dest="keys_command", required=True)

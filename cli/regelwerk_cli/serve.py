@@ -74,8 +74,8 @@ Queued actions are delivered continuously into {outbox_dir}/. Ctrl-C stops.""",
     finally:
         stop.set()
         server.server_close()
-        from .localstack import STATE_FILE
+        from .localstack import state_file
 
-        STATE_FILE.unlink(missing_ok=True)
+        state_file().unlink(missing_ok=True)
         stack.stop()
     return 0
