@@ -48,8 +48,10 @@ cfn: venv $(SAMVENV)/.installed
 ## ruff, pytest (unit, integration, reliability), cfn-lint and sam validate --lint
 test: lint unit cfn
 
+## benchmarks against peers and limits (issue 7): prints a table, writes bench/results.json (BENCH_ARGS=--quick)
 bench: venv
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## sam build without Docker (needs python3.13 on PATH: pyenv gives it with PYENV_VERSION=3.13.0)
 build: $(SAMVENV)/.installed

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -37,6 +38,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _serial_moto_server_class() -> Any:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    class SerialMotoServer(ThreadedMotoServer):
+        """moto's server, answering one request at a time.
+
+        moto's backends are not thread-safe (concurrent transactions corrupt its dicts), while real
+        DynamoDB applies each request atomically. Serialising the requests gives the concurrency tests
+        AWS's semantics; the callers (our handlers in threads) still interleave between requests.
+        """
+
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            lock = threading.Lock()
+
+            def serial(environ: Any, start_response: Any) -> Any:
+                with lock:
+                    return list(app(environ, start_response))
+
+            self._server = make_server(self._ip_address, self._port, serial, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerialMotoServer
+
+
+def _SerialMotoServer(**kwargs: Any) -> Any:
+    return _serial_moto_server_class()(**kwargs)
 
 
 @dataclass
@@ -78,8 +111,6 @@ class LocalStack:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "testing",
@@ -97,7 +128,7 @@ class LocalStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=self.verbose)
+        self.server = _SerialMotoServer(ip_address="127.0.0.1", port=self.port, verbose=self.verbose)
         self.server.start()
         self.create()
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from regelwerk.store.customers import customer_from_item
 from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
 from tests.conftest import EVENTS, order_event, sent_emails, sent_sms
 
@@ -117,10 +118,11 @@ def test_two_orders_of_one_customer_land_on_one_record(demo_shop):
     _status, answer = demo_shop.post((EVENTS / "05-order-anna-again.json").read_bytes())
     demo_shop.drain()
     assert "repeat-customer" in answer["rules_fired"]
-    [customer] = list(CustomerItem.query("demo"))
-    doc = json.loads(customer.document)
-    assert doc["order_count"] == 2
-    assert doc["total_spent"] == {"EUR": "174.80"}
+    [item] = list(CustomerItem.query("demo"))
+    customer = customer_from_item(item)
+    assert customer.order_count == 2
+    assert customer.total_spent == {"EUR": "174.80"}
+    assert customer.first_order_at.isoformat() == "2026-11-23T09:15:00+01:00"
     assert any(m["Subject"] == "Schön, dass Sie wieder da sind, Anna!" for m in sent_emails())
 
 

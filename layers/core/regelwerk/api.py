@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound
-from .ingest import IngestResult, event_id_for, parse_order_event, process_order
+from .ingest import IngestResult, event_id_for, process_order
 from .store.shops import authenticate
 
-PLATFORMS = ("regelwerk",)
+if TYPE_CHECKING:
+    from .adapters import Ping
 
 
-def receive_event(shop_id: str, platform: str, headers: dict[str, str], raw: bytes) -> IngestResult:
-    """POST /v1/shops/{shop}/events/{platform}: authenticate, parse, process once."""
-    if platform not in PLATFORMS:
-        raise NotFound(f"unknown platform {platform!r}; supported: {', '.join(PLATFORMS)}")
+def receive_event(
+    shop_id: str, platform: str, headers: dict[str, str], raw: bytes, *, now: datetime | None = None
+) -> IngestResult | Ping:
+    """POST /v1/shops/{shop}/events/{platform}: authenticate, read the platform's body, process once.
+
+    Unknown platform 404; missing or wrong key or signature 401 (before anything is read);
+    a body that is not the platform's order 422 naming the fields; nothing is written then.
+    """
+    from .adapters import Ping, adapter_for
+
+    adapter = adapter_for(platform)
     lower = {k.lower(): v for k, v in headers.items()}
-    shop = authenticate(shop_id, lower.get("authorization"), scope="ingest")
-    event = parse_order_event(raw)
-    delivery_key = lower.get("idempotency-key") or event.event_id
-    event_id = event_id_for(shop.id, platform, delivery_key, raw)
-    return process_order(shop, event.order, event_id=event_id, platform=platform)
+    shop = adapter.authenticate(shop_id, lower, raw, now or datetime.now(UTC))
+    delivery = adapter.parse(shop, lower, raw)
+    if isinstance(delivery, Ping):
+        return delivery
+    event_id = event_id_for(shop.id, platform, delivery.delivery_key, raw)
+    return process_order(
+        shop, delivery.order, event_id=event_id, platform=platform, raw=delivery.raw, topic=delivery.topic
+    )
 
 
 def receive_invoice_event(shop_id: str, headers: dict[str, str], raw: bytes) -> IngestResult:

@@ -15,6 +15,7 @@ from .errors import ActionFailed, InvalidInput, NotFound, Problem, pydantic_prob
 from .order import Order
 from .rule import CompiledRule, load_rule
 from .shop import Shop
+from .store.customers import customer_from_item
 from .store.rules import get_rule
 from .store.tables import CustomerItem, OrderItem
 
@@ -95,7 +96,7 @@ def test_rule(
             raise NotFound(f"no order {order_id!r}") from exc
         canonical = Order.model_validate_json(item.document)
         try:
-            stored_customer = Customer.model_validate_json(CustomerItem.get(shop.id, item.customer_id).document)
+            stored_customer = customer_from_item(CustomerItem.get(shop.id, item.customer_id))
         except CustomerItem.DoesNotExist:
             stored_customer = None
     else:

@@ -69,6 +69,16 @@ class Conflict(RegelwerkError):
     code = "conflict"
 
 
+class ServiceUnavailable(RegelwerkError):
+    """Something the request needs is missing on our side (e.g. a secret reference that does not resolve).
+
+    503, so the sender retries: it succeeds once the configuration is fixed.
+    """
+
+    status = 503
+    code = "unavailable"
+
+
 class ActionFailed(Exception):
     """An action could not be carried out; the message is retried and ends in the DLQ."""
 

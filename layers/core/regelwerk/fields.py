@@ -97,6 +97,7 @@ def field_kinds() -> dict[str, str]:
             "event.previous_status": "string",
             "event.sku": "string",
             "event.platform": "string",
+            "event.topic": "string",
             "event.schedule_slot": "string",
         }
     )

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,16 +30,22 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from . import queue
-from .customer import Customer, apply_order, customer_id_for
+from .customer import apply_order, customer_id_for
 from .engine import RuleOutcome, evaluate
 from .errors import InvalidInput, MalformedBody, PayloadTooLarge, pydantic_problems
 from .order import Order, OrderEvent
 from .settings import settings
 from .shop import Shop
+from .store.customers import customer_from_item, upsert_write
 from .store.rules import load_rules
 from .store.tables import CustomerItem, LedgerItem, OrderItem, RunItem
 
-_MAX_ATTEMPTS = 4
+_MAX_ATTEMPTS = 60  # optimistic locking: under heavy contention on one customer, retry with jittered backoff
+
+
+def _backoff(attempt: int) -> None:
+    if attempt:
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
 
 
 @dataclass
@@ -48,6 +57,11 @@ class IngestResult:
     fired: list[str] = field(default_factory=list)
     queued: int = 0
     note: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        """202 when the event was taken in, 200 when it had been already (a retried delivery)."""
+        return 200 if self.duplicate else 202
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -109,18 +123,54 @@ def derive_events(previous: Order | None, order: Order) -> list[str]:
     return events
 
 
+# The context travels in every queued message (SQS: 256 KB each) and, until queued, in the run
+# item (DynamoDB: 400 KB): a platform body rides along only while it stays well inside both.
+RAW_MAX_BYTES = 64 * 1024
+RAW_BUDGET_BYTES = 160 * 1024
+
+
+def _raw_for_messages(
+    results: list[tuple[str, dict[str, Any], list[RuleOutcome]]], raw: dict[str, Any]
+) -> list[tuple[str, dict[str, Any], list[RuleOutcome]]]:
+    """The results with ``event.raw`` left out of the messages' context when it is too big to carry.
+
+    Conditions were already evaluated on the full body; templates then see ``event.raw`` as
+    null and ``event.raw_omitted`` says why.
+    """
+    copies = sum(1 for _, _, outs in results for o in outs for a in o.actions if not a.waiting)
+    size = len(queue.dumps(raw).encode())
+    if size <= RAW_MAX_BYTES and size * copies <= RAW_BUDGET_BYTES:
+        return results
+    reason = f"the platform body ({size} bytes) is too large to pass to {copies} action(s)"
+    return [(t, ctx | {"event": ctx["event"] | {"raw": None, "raw_omitted": reason}}, outs) for t, ctx, outs in results]
+
+
 def _connection() -> Connection:
     return Connection(region=settings().aws_region)
 
 
 def process_order(
-    shop: Shop, order: Order, *, event_id: str, platform: str = "regelwerk", received_at: datetime | None = None
+    shop: Shop,
+    order: Order,
+    *,
+    event_id: str,
+    platform: str = "regelwerk",
+    received_at: datetime | None = None,
+    raw: dict[str, Any] | None = None,
+    topic: str | None = None,
 ) -> IngestResult:
-    """Run one order event through the shop's rules. Safe to call again with the same event id."""
+    """Run one order event through the shop's rules. Safe to call again with the same event id.
+
+    ``raw`` is the platform's original body: conditions see it as ``event.raw`` and so do the
+    queued actions' templates, unless it is too big to travel with every message (see
+    ``_raw_for_messages``). It is never stored with the order. ``topic`` is the platform's
+    event name (``orders/paid``), ``event.topic`` for rules.
+    """
     received_at = received_at or datetime.now(UTC)
     run_id = event_id
     suppressed: dict[str, str] = {}  # rule id -> reason, from limit claims that lost
-    for _attempt in range(_MAX_ATTEMPTS):
+    for attempt in range(_MAX_ATTEMPTS):
+        _backoff(attempt)
         provisional_cid = customer_id_for(shop.id, order, shop.customer_matching)
         with TransactGet(connection=_connection()) as tg:
             f_order = tg.get(OrderItem, shop.id, order.id)
@@ -143,7 +193,7 @@ def process_order(
             note = "stale update ignored: the stored order changed later than this event"
         else:
             events = derive_events(previous, order)
-        customer_before = Customer.model_validate_json(stored_customer.document) if stored_customer else None
+        customer_before = customer_from_item(stored_customer) if stored_customer else None
         customer = apply_order(customer_before, customer_id, order, new_order=previous is None)
 
         rules = load_rules(shop.id)
@@ -161,13 +211,17 @@ def process_order(
                 "type": event_type,
                 "received_at": received_at.isoformat(),
                 "platform": platform,
+                "topic": topic,
                 "status": order.status,
                 "previous_status": previous.status if previous else None,
+                "raw": raw,
             }
             ctx = base_ctx | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, run_id)))
+        if raw is not None:
+            results = _raw_for_messages(results, raw)
 
-        writes: list[tuple[Any, Any]] = []
+        writes: list[Callable[[Any], None]] = []
         if note is None:
             order_item = stored_order or OrderItem(shop.id, order.id)
             order_item.status = order.status
@@ -176,9 +230,10 @@ def process_order(
             order_item.created_at = order.created_at.isoformat()
             order_item.applied_event_id = event_id
             order_item.document = order.model_dump_json()
-            customer_item = stored_customer or CustomerItem(shop.id, customer_id)
-            customer_item.document = customer.model_dump_json()
-            writes = [(order_item, None), (customer_item, None)]  # version attributes make both conditional
+            writes = [
+                lambda tx, item=order_item: tx.save(item),  # its version attribute makes this conditional
+                upsert_write(shop.id, customer, order, exists=stored_customer is not None, new_order=previous is None),
+            ]
         if not events and note is None:
             note = "order unchanged: no trigger event"
         result = commit_run(
@@ -209,7 +264,7 @@ def commit_run(
     rules: list,
     customer_id: str | None,
     subject: dict[str, Any],
-    writes: list[tuple[Any, Any]],
+    writes: list[Callable[[Any], None]],
     note: str | None,
     suppressed: dict[str, str],
 ) -> IngestResult | None:
@@ -249,22 +304,22 @@ def commit_run(
     try:
         with TransactWrite(connection=_connection()) as tx:
             tx.save(run_item, condition=RunItem.run_id.does_not_exist())
-            for item, condition in writes:
-                tx.save(item, condition=condition)
+            for write in writes:
+                write(tx)
             for claim, condition, _rule_id in claims:
                 tx.save(claim, condition=condition)
     except TransactWriteError as exc:
-        reasons = list(exc.cancellation_reasons or [])
-        if reasons and reasons[0] is not None:  # the run exists: a concurrent delivery of this event
+        if exc.cause_response_code != "TransactionCanceledException":
+            raise
+        # Which condition failed is read back from the table (the order of cancellation reasons
+        # follows the request's item order, which PynamoDB groups by operation type).
+        if _maybe_get(RunItem, shop.id, run_id) is not None:  # a concurrent delivery of this event won
             return IngestResult(run_id, run_id, duplicate=True, note="being processed by a concurrent delivery")
-        first_claim = 1 + len(writes)
-        for offset, (_, _, rule_id) in enumerate(claims):
-            index = first_claim + offset
-            if index < len(reasons) and reasons[index] is not None:
+        for claim, _condition, rule_id in claims:
+            held = _maybe_get(LedgerItem, claim.id, None)
+            if held is not None and (held.expiration is None or held.expiration > received_at):
                 suppressed[rule_id] = "frequency limit: already sent to this customer within the limit"
-        if any(r is not None for r in reasons):
-            return None  # evaluate again with fresh data
-        raise
+        return None  # a record changed concurrently or a limit claim was lost: evaluate again
     queue.send(messages)
     RunItem(shop.id, run_id).update(
         actions=[RunItem.state.set("queued"), RunItem.document.set(queue.dumps(run_doc | {"pending": []}))]
@@ -281,7 +336,7 @@ def _maybe(future: Any) -> Any:
         raise
 
 
-def _maybe_get(model: Any, hash_key: str, range_key: str) -> Any:
+def _maybe_get(model: Any, hash_key: str, range_key: str | None) -> Any:
     try:
         return model.get(hash_key, range_key, consistent_read=True)
     except model.DoesNotExist:

@@ -8,19 +8,27 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationError
 from pynamodb.transactions import TransactGet
 
-from .customer import Customer
 from .engine import RuleOutcome, evaluate
 from .errors import InvalidInput, pydantic_problems
-from .ingest import IngestResult, _connection, _maybe, _maybe_get, _resume, commit_run, parse_json
+from .ingest import (
+    _MAX_ATTEMPTS,
+    IngestResult,
+    _backoff,
+    _connection,
+    _maybe,
+    _maybe_get,
+    _resume,
+    commit_run,
+    parse_json,
+)
 from .invoice import Invoice
 from .money import Money
 from .order import Order
 from .shop import Shop
+from .store.customers import customer_from_item
 from .store.rules import load_rules
 from .store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem
 from .values import STRICT
-
-_MAX_ATTEMPTS = 4
 
 
 class InvoiceEvent(BaseModel):
@@ -63,7 +71,8 @@ def process_invoice(
     """Run one invoice event through the shop's rules. Safe to call again with the same event id."""
     received_at = received_at or datetime.now(UTC)
     suppressed: dict[str, str] = {}
-    for _attempt in range(_MAX_ATTEMPTS):
+    for attempt in range(_MAX_ATTEMPTS):
+        _backoff(attempt)
         with TransactGet(connection=_connection()) as tg:
             f_invoice = tg.get(InvoiceItem, shop.id, invoice.id)
             f_run = tg.get(RunItem, shop.id, event_id)
@@ -76,7 +85,7 @@ def process_invoice(
         customer = order = None
         if invoice.customer_id:
             item = _maybe_get(CustomerItem, shop.id, invoice.customer_id)
-            customer = Customer.model_validate_json(item.document) if item else None
+            customer = customer_from_item(item) if item else None
         if invoice.order_id:
             item = _maybe_get(OrderItem, shop.id, invoice.order_id)
             order = Order.model_validate_json(item.document) if item else None
@@ -112,7 +121,7 @@ def process_invoice(
             rules=rules,
             customer_id=invoice.customer_id,
             subject={"invoice_id": invoice.id, "invoice_number": invoice.number, "order_id": invoice.order_id},
-            writes=[(item, None)],
+            writes=[lambda tx, item=item: tx.save(item)],
             note=None if events else "invoice unchanged for the rules: no trigger event",
             suppressed=suppressed,
         )

@@ -1,13 +1,22 @@
-"""The Shop: whose rules run, in which time zone, language and currency, from which sender."""
+"""The Shop: whose rules run, in which time zone, language and currency, from which sender.
+
+Also where its platforms' webhook secrets live (as references, never as text) and how their
+statuses map onto Regelwerk's.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from .values import STRICT, Currency, Slug
+
+# Platforms that sign their webhooks with a per-shop secret (HMAC-SHA256 over the raw body);
+# Billbee bodies are authenticated with the shop's ingest API key instead.
+SIGNED_PLATFORMS = ("shopify", "woocommerce", "shopware")
+PlatformName = Literal["shopify", "woocommerce", "shopware", "billbee"]
 
 
 class Sender(BaseModel):
@@ -22,6 +31,63 @@ class OwnerContact(BaseModel):
 
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     phone: str | None = Field(default=None, max_length=40)
+
+
+class SecretRef(BaseModel):
+    """Where a secret lives, never the secret itself: an environment variable or an SSM SecureString parameter."""
+
+    model_config = STRICT
+
+    env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+    ssm: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]{1,1010}$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.ssm is None):
+            raise ValueError("name exactly one place: {env: VARIABLE} or {ssm: /parameter/name}")
+        if self.env and self.env.upper().startswith(("AWS_", "LAMBDA_", "_")):
+            raise ValueError(f"{self.env} is one of AWS Lambda's own variables, not a place for a webhook secret")
+        return self
+
+    def __str__(self) -> str:
+        return f"env {self.env}" if self.env else f"ssm {self.ssm}"
+
+
+def _no_plain_text(value: object) -> object:
+    if isinstance(value, str):
+        raise ValueError(
+            "give the secret as a reference, {env: VARIABLE} or {ssm: /parameter/name}; plain-text secrets are refused"
+        )
+    return value
+
+
+Secret = Annotated[SecretRef, BeforeValidator(_no_plain_text)]
+
+
+class PlatformSettings(BaseModel):
+    """One platform's settings for a shop: its webhook secret (rotatable) and status overrides.
+
+    ``statuses`` maps the platform's own status (Shopify ``partially_paid``, WooCommerce
+    ``awaiting-shipment``, Billbee ``"13"``, ...) to a canonical status or the shop's own slug;
+    it wins over the adapter's built-in table.
+    """
+
+    model_config = STRICT
+
+    secret: Secret | None = None
+    previous_secret: Secret | None = None
+    previous_valid_until: AwareDatetime | None = None
+    statuses: dict[Annotated[str, Field(min_length=1, max_length=64)], Slug] = Field(
+        default_factory=dict, max_length=200
+    )
+
+    @model_validator(mode="after")
+    def _rotation_has_a_deadline(self) -> PlatformSettings:
+        if self.previous_secret is not None and self.previous_valid_until is None:
+            raise ValueError("previous_valid_until is required with previous_secret: when the old secret stops working")
+        if self.previous_valid_until is not None and self.previous_secret is None:
+            raise ValueError("previous_valid_until is set but previous_secret is missing")
+        return self
 
 
 class Shop(BaseModel):
@@ -40,6 +106,17 @@ class Shop(BaseModel):
     tax_id: str | None = Field(default=None, max_length=40)
     iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    platforms: dict[PlatformName, PlatformSettings] = Field(default_factory=dict)
+
+    @field_validator("platforms")
+    @classmethod
+    def _secrets_where_platforms_sign(cls, value: dict[str, PlatformSettings]) -> dict[str, PlatformSettings]:
+        for name, config in value.items():
+            if name in SIGNED_PLATFORMS and config.secret is None:
+                raise ValueError(f"{name}: secret is required ({name} signs its webhooks with it)")
+            if name not in SIGNED_PLATFORMS and (config.secret or config.previous_secret):
+                raise ValueError(f"{name}: remove secret; {name} is authenticated with the shop's ingest API key")
+        return value
 
     @field_validator("time_zone")
     @classmethod

@@ -17,6 +17,7 @@ KEY_PREFIX = "rw_"
 SCOPES = ("ingest", "admin")
 _CACHE_SECONDS = 60
 _cache: dict[tuple[str, str], tuple[float, Shop, str]] = {}
+_profiles: dict[str, tuple[float, Shop]] = {}
 
 
 def hash_key(key: str) -> str:
@@ -34,6 +35,17 @@ def get_shop(shop_id: str) -> Shop:
     except ShopItem.DoesNotExist as exc:
         raise NotFound(f"unknown shop {shop_id!r}") from exc
     return Shop.model_validate_json(item.document)
+
+
+def load_shop(shop_id: str) -> Shop:
+    """The shop profile, cached for a minute in a warm container (signed webhooks read it on every call)."""
+    now = time.monotonic()
+    cached = _profiles.get(shop_id)
+    if cached and now - cached[0] < _CACHE_SECONDS:
+        return cached[1]
+    shop = get_shop(shop_id)
+    _profiles[shop_id] = (now, shop)
+    return shop
 
 
 def create_key(shop_id: str, scope: str, label: str | None = None) -> str:
@@ -80,3 +92,4 @@ def authenticate(shop_id: str, authorization: str | None, scope: str) -> Shop:
 
 def clear_cache() -> None:
     _cache.clear()
+    _profiles.clear()

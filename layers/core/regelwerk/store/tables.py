@@ -70,11 +70,17 @@ class OrderItem(Model):
 
 
 class CustomerItem(Model):
+    """A customer: the profile as JSON, and the aggregates as attributes that concurrent orders
+    update atomically (no read-modify-write, so orders of one customer never contend)."""
+
     Meta = _meta(_S.customers_table)
     shop_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
-    document = UnicodeAttribute()
-    version = VersionAttribute()
+    document = UnicodeAttribute()  # profile: contact, language, country, tags, groups
+    order_count = NumberAttribute(default=0)
+    spent_minor = MapAttribute(default=dict)  # currency -> amount in minor units (integers stay exact)
+    first_order_at = UnicodeAttribute(null=True)
+    last_order_at = UnicodeAttribute(null=True)
 
 
 class InvoiceItem(Model):

@@ -1,0 +1,50 @@
+"""Concurrency: many events for one customer at once against a once-per-customer rule."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from regelwerk import api
+from regelwerk.store.rules import save_rule, save_template
+from tests.conftest import order_event, sent_emails
+
+
+def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_shop):
+    # Given a once-per-customer rule
+    save_rule(
+        "demo",
+        {
+            "id": "first-contact",
+            "name": "First contact",
+            "trigger": {"event": "order.imported"},
+            "limit": "once_per_customer",
+            "actions": [{"type": "email", "template": "first-contact"}],
+        },
+    )
+    save_template("demo", "first-contact", "en", {"subject": "Nice to meet you", "text": "Hello!"})
+    bodies = []
+    for i in range(50):
+        body = order_event(2, id=f"race-{i}", number=f"R{i}") | {"event_id": f"race-{i}"}
+        bodies.append(json.dumps(body).encode())
+
+    def post(raw: bytes):
+        return api.receive_event("demo", "regelwerk", {"Authorization": f"Bearer {demo_shop.key}"}, raw)
+
+    # When 50 orders of the same customer arrive at the same time
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(post, bodies))
+    demo_shop.drain()
+
+    # Then every order was processed, and the limited rule fired for exactly one of them
+    assert len({r.run_id for r in results}) == 50
+    assert sum("first-contact" in r.fired for r in results) == 1
+    welcome = [m for m in sent_emails() if m["Subject"] == "Nice to meet you"]
+    assert len(welcome) == 1
+    from regelwerk.store.customers import customer_from_item
+    from regelwerk.store.tables import CustomerItem
+
+    [item] = list(CustomerItem.query("demo"))
+    customer = customer_from_item(item)
+    assert customer.order_count == 50
+    assert customer.total_spent == {"EUR": "1920.00"}  # 50 x 38.40, counted exactly
