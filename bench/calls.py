@@ -776,12 +776,12 @@ def _print(
     ops = sorted(set(cold["by_operation"]) | set(mid["by_operation"]))
     rows = [[op, cold["by_operation"].get(op, 0), mid["by_operation"].get(op, 0)] for op in ops]
     rows.append(["DynamoDB calls", cold["dynamodb"], mid["dynamodb"]])
-    rows.append(["warm events that re-read the rules (30 s cache)", "", f"{common['refreshes']} of {len(per_warm)}"])
     rows.append(["SQS calls", cold["sqs"], mid["sqs"]])
     rows.append(["Scan", cold["scan"], mid["scan"]])
     rows.append(["DynamoDB read request units", cold["rru"], mid["rru"]])
     rows.append(["DynamoDB write request units", cold["wru"], mid["wru"]])
     print(table(rows, ["order-import (API) calls", "cold", "warm (median event)"]))
+    print(f"  warm events that read the rules again (30 s cache expired): {common['refreshes']} of {len(per_warm)}")
     print("  item bytes in the TransactWriteItems:", json.dumps(mid["transact_write_item_bytes"]))
     print("  SQS message bytes:", mid["sqs_message_bytes"])
     print(

@@ -3,6 +3,7 @@
 import os
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -29,6 +30,20 @@ def openapi():
 def refuse(error: RegelwerkError) -> Response:
     logger.info("request refused", extra={"status": error.status, "error": error.code})
     return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_dict())
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    # the request body failed the route's declared type (e.g. not a JSON object): same answer shape as ours
+    problems = [
+        {"path": "$" + "".join(f".{p}" for p in e.get("loc", ())[1:] if p != "body"), "reason": e.get("msg", "invalid")}
+        for e in error.errors()
+    ]
+    return Response(
+        422,
+        content_types.APPLICATION_JSON,
+        {"error": "validation_failed", "message": "invalid request body", "problems": problems},
+    )
 
 
 @app.not_found

@@ -14,7 +14,7 @@ app = APIGatewayRestResolver()
 @app.post("/v1/shops/<shop>/invoices/events")
 def receive(shop: str) -> Response:
     event = app.current_event
-    raw = event.decoded_body.encode() if isinstance(event.decoded_body, str) else event.decoded_body or b""
+    raw = api.raw_body(event.body, event.is_base64_encoded)
     result = api.receive_invoice_event(shop, dict(event.headers or {}), raw)
     metrics.add_metric(name="InvoiceEventsReceived", unit="Count", value=1)
     return Response(

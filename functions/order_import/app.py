@@ -1,7 +1,5 @@
 """order-import: shops post order events here (POST /v1/shops/{shop}/events/{platform})."""
 
-import base64
-
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,10 +19,7 @@ def health() -> dict:
 @app.post("/v1/shops/<shop>/events/<platform>")
 def receive(shop: str, platform: str) -> Response:
     event = app.current_event
-    # Signatures cover the exact bytes sent: a binary body arrives base64-encoded and is decoded
-    # to bytes, never through str (decoded_body would need it to be UTF-8).
-    body = event.body or ""
-    raw = base64.b64decode(body) if event.is_base64_encoded else body.encode()
+    raw = api.raw_body(event.body, event.is_base64_encoded)  # the exact bytes: signatures cover them
     result = api.receive_event(shop, platform, dict(event.headers or {}), raw)
     metrics.add_metric(name="EventsReceived", unit="Count", value=1)
     return Response(status_code=result.status_code, content_type=content_types.APPLICATION_JSON, body=result.as_dict())

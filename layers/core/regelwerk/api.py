@@ -49,3 +49,10 @@ def health() -> dict[str, Any]:
     from . import __version__
 
     return {"status": "ok", "version": __version__}
+
+
+def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The request body as the exact bytes sent: API Gateway base64-encodes binary bodies."""
+    import base64
+
+    return base64.b64decode(body or "") if is_base64_encoded else (body or "").encode()

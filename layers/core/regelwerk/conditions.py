@@ -300,7 +300,7 @@ class _Node:
         self.children = children or []
         self.field = leaf.get("field")
         self.op = leaf.get("op")
-        self.value = leaf.get("value")
+        self.value = _jsonable(leaf.get("value"))  # converted once, at compile time
         self.get = leaf.get("get")
 
 
@@ -333,7 +333,7 @@ class Condition:
             return {
                 "field": node.field,
                 "op": node.op,
-                "value": _jsonable(node.value),
+                "value": node.value,
                 "actual": _jsonable(node.get(ctx)),
                 "result": node.test(ctx),
             }
@@ -458,6 +458,8 @@ def _compile_leaf(node: dict[str, Any], path: str, problems: list[Problem]) -> _
         return None
     parts = tuple(field.split("."))
     get = _getter(parts, kind)
+    if op in ("exists", "not_exists"):
+        get = _getter(parts, "any")  # presence needs no parsing of the value
     previous = _getter(("previous", *parts), kind) if parts[0] == "order" else None
     try:
         test = _leaf_test(op, kind, get, node.get("value"), previous)

@@ -38,7 +38,7 @@ from .settings import settings
 from .shop import Shop
 from .store.customers import customer_from_item, upsert_write
 from .store.rules import load_rules
-from .store.tables import CustomerItem, LedgerItem, OrderItem, RunItem
+from .store.tables import CustomerItem, LedgerItem, OrderItem, RunItem, connection
 
 _MAX_ATTEMPTS = 60  # optimistic locking: under heavy contention on one customer, retry with jittered backoff
 
@@ -86,6 +86,8 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedBody("body is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise MalformedBody("JSON nested too deeply") from exc
 
 
 def parse_order_event(raw: bytes) -> OrderEvent:
@@ -146,7 +148,7 @@ def _raw_for_messages(
 
 
 def _connection() -> Connection:
-    return Connection(region=settings().aws_region)
+    return connection()
 
 
 def process_order(

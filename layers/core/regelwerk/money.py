@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+MAX_AMOUNT = Decimal("1e15")
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3, "JOD": 3, "TND": 3}
 
 
@@ -22,6 +23,8 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError(f"not a decimal amount: {value!r}") from exc
     if not result.is_finite():
         raise ValueError("amount must be finite")
+    if abs(result) >= MAX_AMOUNT or result.as_tuple().exponent < -18:  # type: ignore[operator]
+        raise ValueError("amount out of range (at most 15 digits before and 18 after the decimal point)")
     return result
 
 

@@ -60,7 +60,6 @@ class Ping:
 
     platform: str
     webhook_id: str
-    duplicate: bool = False
 
     @property
     def status_code(self) -> int:

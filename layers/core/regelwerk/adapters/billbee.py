@@ -132,10 +132,10 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
     items = b.children("OrderItems")
     lines = [line for line in (_line(item, b) for item in items) if line is not None]
     totals = [item.amount("TotalPrice") for item in items]
-    taxes = [item.amount("TaxAmount") for item in items if item.has("TaxAmount")]
+    taxes = [t for t in (item.amount("TaxAmount") for item in items if item.has("TaxAmount")) if t is not None]
     channel = slug(seller.text("Platform") or "") if seller else None
     data: dict[str, Any] = {
-        "id": b.text("BillBeeOrderId") or b.text("Id", required=True),
+        "id": b.text("BillBeeOrderId") or b.text("Id") or b.text("BillBeeOrderId", required=True),
         "number": b.text("OrderNumber") or b.text("Id"),
         "channel": channel or PLATFORM,
         "status": mapped_status(shop, PLATFORM, token, default),
@@ -150,10 +150,10 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         "shipped_at": b.time("ShippedAt", naive="utc"),
         "customer": {
             "id": customer.text("Id") if customer else None,
-            "email": next(
-                (e for e in (_text(invoice, "Email"), _text(shipping, "Email"), _text(customer, "Email")) if e),
-                _text(buyer, "Email"),
-            ),
+            "email": _text(invoice, "Email")
+            or _text(shipping, "Email")
+            or _text(customer, "Email")
+            or _text(buyer, "Email"),
             "first_name": _text(invoice, "FirstName") or _text(buyer, "FirstName"),
             "last_name": _text(invoice, "LastName") or _text(buyer, "LastName"),
             "phone": _text(invoice, "Phone") or _text(customer, "Tel1"),
@@ -163,9 +163,15 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         "shipping_address": _address(shipping),
         "line_items": lines,
         "language": language(b.text("LanguageCode")),
-        "tags": [t for t in (str(t).strip() for t in payload.get("Tags") or [] if t) if 0 < len(t) <= 64][:50],
+        "tags": _tags(payload.get("Tags")),
     }
     return build_order(PLATFORM, data, b, _SOURCES)
+
+
+def _tags(value: Any) -> list[str]:
+    # up to 50 tags of up to 64 characters on the canonical order; all of them stay in event.raw.Tags
+    tags = [str(t).strip() for t in value or [] if t is not None] if isinstance(value, list) else []
+    return [t for t in tags if 0 < len(t) <= 64][:50]
 
 
 def _text(body: Body | None, key: str) -> str | None:

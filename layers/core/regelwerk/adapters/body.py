@@ -19,6 +19,7 @@ from ..money import minor_units, to_decimal
 from ..order import Order
 
 _EMPTY = (None, "")
+MAX_AMOUNT = Decimal(10) ** 15  # no order is worth this much; larger numbers are input errors
 
 
 class Body:
@@ -64,10 +65,14 @@ class Body:
         if value is None:
             return None
         try:
-            return to_decimal(value)
+            amount = to_decimal(value)
         except ValueError as exc:
             self.problem(key, str(exc))
             return None
+        if abs(amount) >= MAX_AMOUNT:
+            self.problem(key, f"amount out of range: {value!r}")
+            return None
+        return amount
 
     def time(self, key: str, *, required: bool = False, naive: str | None = None) -> datetime | None:
         """An ISO 8601 time. ``naive="utc"`` reads a time without offset as UTC (platforms that say so)."""

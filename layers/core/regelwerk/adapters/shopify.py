@@ -7,27 +7,28 @@
   accepted as well.
 * Ids are JSON integers beyond 2^53: they are read as exact strings. Amounts are strings.
 
-Status (the first that applies; the token in brackets is the key for a shop's own mapping in
-``platforms.shopify.statuses``):
+Status, the first row that applies (in brackets the key for a shop's own mapping in
+``platforms.shopify.statuses``; for the financial rows it is the financial status itself):
 
-| Shopify                                        | canonical           |
-|------------------------------------------------|---------------------|
-| ``cancelled_at`` set            (cancelled)    | cancelled           |
-| financial ``refunded``          (refunded)     | refunded            |
-| financial ``voided``            (voided)       | cancelled           |
-| fulfillment ``fulfilled`` + ``closed_at`` (closed) | completed       |
-| fulfillment ``fulfilled``       (fulfilled)    | shipped             |
-| fulfillment ``partial``         (partial)      | partially_shipped   |
-| financial ``paid`` / ``partially_refunded``    | paid                |
-| financial ``partially_paid``                   | partially_paid      |
-| financial ``expired``                          | on_hold             |
-| financial ``pending`` / ``authorized`` / none  | new                 |
+| Shopify                                               | canonical         |
+|-------------------------------------------------------|-------------------|
+| ``cancelled_at`` set (cancelled)                      | cancelled         |
+| financial ``refunded`` (refunded)                     | refunded          |
+| financial ``voided`` (voided)                         | cancelled         |
+| fulfillment ``fulfilled`` and ``closed_at`` (closed)  | completed         |
+| fulfillment ``fulfilled`` (fulfilled)                 | shipped           |
+| fulfillment ``partial`` (partial)                     | partially_shipped |
+| financial ``paid`` / ``partially_refunded``           | paid              |
+| financial ``partially_paid``                          | partially_paid    |
+| financial ``expired``                                 | on_hold           |
+| financial ``pending`` / ``authorized`` / none         | new               |
 
 The topic is not needed for the status: every topic's body carries the whole order.
-Unit prices are tax-included, as the canonical order has them (``taxes_included: false``
-adds the line's tax). Shopify has no payment time on the order: ``paid_at`` is ``processed_at`` once the financial
-status says paid (partially refunded and refunded orders were paid too); ``shipped_at`` is the
-newest successful fulfilment's time once the order is fulfilled.
+
+Unit prices are tax-included, as the canonical order has them (with ``taxes_included: false``
+the line's tax is added). Shopify's order has no payment time: ``paid_at`` is ``processed_at``
+once the financial status says paid (partially refunded and refunded orders were paid too);
+``shipped_at`` is the newest successful fulfilment's time once the order is fulfilled.
 """
 
 from __future__ import annotations

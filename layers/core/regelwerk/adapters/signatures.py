@@ -131,7 +131,8 @@ def verify(shop: Shop, platform: str, raw: bytes, signature: bytes, *, header: s
         if hmac.compare_digest(hmac_sha256(key, raw), signature):
             return
     if unavailable:
-        raise ServiceUnavailable(f"the shop's {platform} secret cannot be read: {'; '.join(unavailable)}")
+        # The caller is not authenticated yet: which variable or parameter is missing goes to the log only.
+        raise ServiceUnavailable(f"the shop's {platform} secret cannot be read right now (see the order-import log)")
     if previous is not None and until is not None and now >= until and _matches(previous, raw, signature):
         raise Unauthorized(
             f"invalid {header}: signed with the previous {platform} secret, accepted only until {until.isoformat()}"

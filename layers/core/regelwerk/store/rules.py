@@ -7,14 +7,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..errors import Conflict, NotFound
 from ..rule import CompiledRule, Rule, load_rule
 from ..settings import settings
-from .tables import RuleItem
+from .tables import RuleItem, connection
 
 _cache: dict[str, tuple[float, list[CompiledRule]]] = {}
 _template_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
@@ -53,7 +52,7 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
     history = RuleItem(shop_id, f"version#{rule.id}#{version:06d}", document=text, version=version, updated_at=now)
     condition = RuleItem.sk.does_not_exist() if current is None else RuleItem.version == current.version
     try:
-        with TransactWrite(connection=Connection(region=settings().aws_region)) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(live, condition=condition)
             tx.save(history, condition=RuleItem.sk.does_not_exist())
     except TransactWriteError as exc:
