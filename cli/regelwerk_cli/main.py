@@ -12,6 +12,7 @@ from . import cfn
 ROOT = cfn.ROOT
 DEMO_SHOP = ROOT / "examples" / "demo-shop"
 DEMO_EVENTS = ROOT / "events" / "demo"
+PLATFORM_EVENTS = ROOT / "events" / "platforms"
 OUTBOX = Path.cwd() / "outbox"
 
 
@@ -117,6 +118,9 @@ def describe_run(run: dict) -> str:
 def _start_demo_stack(log_level: str = "WARNING"):
     from . import config_dir
     from .localstack import LocalStack
+    from .platform_events import ensure_demo_secrets
+
+    ensure_demo_secrets()
 
     stack = LocalStack(log_level=log_level).start()
     config = config_dir.read(DEMO_SHOP)
@@ -147,6 +151,14 @@ def _post_demo_events(stack, shop_id: str, key: str) -> list[dict]:
         data = json.loads(answer or b"{}")
         run = get_run(shop_id, data["run_id"]) if "run_id" in data else None
         results.append({"file": path.name, "status": status, "answer": data, "run": run})
+    from .platform_events import signed
+
+    for path in sorted(PLATFORM_EVENTS.glob("*.json")):  # real platform bodies, signed as each platform signs
+        platform, headers, body = signed(path, key)
+        status, _, answer = stack.invoke_http("POST", f"/v1/shops/{shop_id}/events/{platform}", headers, body)
+        stack.drain()
+        data = json.loads(answer or b"{}")
+        results.append({"file": f"{PLATFORM_EVENTS.name}/{path.name}", "status": status, "answer": data})
     stack.drain()
     return results
 

@@ -101,7 +101,7 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
     e = html.escape
     rows = []
     for m in found["mail"]:
-        att = f" 📎 {e(', '.join(m['attachments']))}" if m["attachments"] else ""
+        att = f" (attached: {e(', '.join(m['attachments']))})" if m["attachments"] else ""
         rows.append(
             f"<li><a href='{e(m['file'])}'>{e(m['subject'])}</a> → {e(m['to'])} [{e(m['language'])}]"
             f"{att} (<a href='{e(m['eml'])}'>.eml</a>)</li>"
@@ -114,7 +114,7 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
         for ev in run.get("events", []):
             lines = []
             for r in ev["rules"]:
-                mark = "✅" if r["fired"] else "—"
+                mark = "<span class='fired'>fired</span>" if r["fired"] else "<span class='skip'>skipped</span>"
                 lines.append(f"<li>{mark} <b>{e(r['rule'])}</b>: {e(r['reason'])}</li>")
             parts.append(f"<p><code>{e(ev['type'])}</code></p><ul>{''.join(lines)}</ul>")
         if run.get("note"):
@@ -135,7 +135,8 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
     page = f"""<!doctype html><meta charset="utf-8"><title>Regelwerk outbox</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 section{{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.5rem 0}}
-.failed,.dead_lettered{{color:#b00}} .completed{{color:#070}}</style>
+.failed,.dead_lettered{{color:#b00}} .completed,.fired{{color:#070}} .skip{{color:#888}}
+.fired,.skip{{display:inline-block;width:4.5em;font-size:.85em}}</style>
 <h1>Regelwerk outbox</h1>
 <h2>E-mails ({len(found["mail"])})</h2><ul>{"".join(rows)}</ul>
 <h2>SMS ({len(found["sms"])})</h2><ul>{"".join(sms)}</ul>

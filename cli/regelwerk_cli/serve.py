@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,7 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
     worker.start()
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(json.dumps({"api": f"http://127.0.0.1:{port}", "aws_endpoint": stack.endpoint, "shop": shop_id}, indent=2))
+    shopify_secret = os.environ.get("DEMO_SHOPIFY_SECRET", "")
     print(
         f"""
 Regelwerk is serving on http://127.0.0.1:{port} (the demo events are already in; see {outbox_dir}/index.html)
@@ -61,6 +63,11 @@ Try:
   curl -s -X POST http://127.0.0.1:{port}/v1/shops/{shop_id}/events/regelwerk \\
        -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\
        -d @events/demo/02-order-john-unpaid.json
+  # a Shopify webhook, signed as Shopify signs it (the demo secrets are in DEMO_*_SECRET):
+  body=events/platforms/shopify-orders-create.json
+  curl -s -X POST http://127.0.0.1:{port}/v1/shops/{shop_id}/events/shopify -H 'X-Shopify-Topic: orders/updated' \
+       -H "X-Shopify-Hmac-Sha256: $(openssl dgst -sha256 -hmac {shopify_secret} -binary $body | base64)" \
+       --data-binary @$body
   regelwerk runs {shop_id}                # why each rule did or did not fire
   regelwerk apply examples/demo-shop     # re-apply the shop configuration
 

@@ -75,6 +75,15 @@ def customer_id_for(shop_id: str, order: Order, matching: str) -> str:
         basis = "email:" + normalise_email(order.customer.email)
     else:
         basis = "order:" + order.id  # nothing to match on: a customer of one order
+    return _customer_id(shop_id, basis)
+
+
+def customer_id_for_email(shop_id: str, email: str) -> str:
+    """The id an order with only this e-mail address would give its customer (CSV import of new customers)."""
+    return _customer_id(shop_id, "email:" + normalise_email(email))
+
+
+def _customer_id(shop_id: str, basis: str) -> str:
     digest = hashlib.sha256(f"{shop_id}\x1f{basis}".encode()).hexdigest()[:24]
     return f"cus_{digest}"
 

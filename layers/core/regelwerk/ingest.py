@@ -228,6 +228,9 @@ def process_order(
             order_item = stored_order or OrderItem(shop.id, order.id)
             order_item.status = order.status
             order_item.customer_id = customer_id
+            # key of the OrdersTable GSI "by-customer" (customer API and portal list a customer's orders
+            # with a Query instead of a Scan); the shop id in it keeps the index shop-scoped
+            order_item.customer_key = f"{shop.id}#{customer_id}"
             order_item.changed_at = order.changed_at.isoformat()
             order_item.created_at = order.created_at.isoformat()
             order_item.applied_event_id = event_id

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .conditions import Condition, compile_condition
+from .cron import Cron, CronError, check_time_zone
 from .errors import InvalidInput, Problem, pydantic_problems
 from .values import Slug
 
@@ -79,7 +80,32 @@ class Trigger(BaseModel):
     from_: Slug | None = Field(default=None, alias="from")
     sku: str | None = Field(default=None, max_length=100)
     cron: str | None = Field(default=None, max_length=100)
-    time_zone: str | None = None
+    time_zone: str | None = Field(default=None, max_length=64)  # default: the shop's time zone
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_runs_on_scheduler(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return Cron.parse(value).text
+        except CronError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone_exists(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_time_zone(value)
+        except CronError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def schedule(self) -> Cron | None:
+        """The parsed cron of a schedule trigger."""
+        return Cron.parse(self.cron) if self.cron else None
 
     @model_validator(mode="after")
     def _parameters_fit_event(self) -> Trigger:
@@ -93,6 +119,8 @@ class Trigger(BaseModel):
             raise ValueError("a schedule trigger needs a cron expression")
         if self.cron and self.event != "schedule":
             raise ValueError("'cron' only applies to the schedule trigger")
+        if self.time_zone and self.event != "schedule":
+            raise ValueError("'time_zone' only applies to the schedule trigger")
         return self
 
     def matches(self, event_type: str, event: dict[str, Any]) -> bool:

@@ -26,6 +26,9 @@ class Settings:
     sender_address: str = "no-reply@example.com"
     ses_configuration_set: str = ""
     paging_secret: str = ""
+    portal_secret: str = ""
+    portal_base_url: str = ""  # the API's URL; empty (and on the local stack) -> http://127.0.0.1:3000
+    portal_link_days: int = 30
     stage: str = "dev"
     run_retention_days: int = 90
     rules_cache_seconds: int = 30
@@ -50,6 +53,13 @@ class Settings:
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def portal_url_base(self) -> str:
+        """Where customer portal links point: the deployed API, or `make serve`'s port on the local stack."""
+        if self.stage == "local" or not self.portal_base_url:
+            return "http://127.0.0.1:3000"
+        return self.portal_base_url.rstrip("/")
 
     def queue_url(self, queue: str) -> str:
         url = {"mail": self.mail_queue_url, "sms": self.sms_queue_url, "pdf": self.pdf_queue_url}[queue]

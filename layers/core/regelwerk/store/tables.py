@@ -11,10 +11,11 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from ..settings import settings
@@ -57,6 +58,17 @@ class RuleItem(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
+class OrdersByCustomer(GlobalSecondaryIndex):
+    """A customer's orders, oldest first, without a Scan (``customer_key`` is ``<shop id>#<customer id>``)."""
+
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class OrderItem(Model):
     Meta = _meta(_S.orders_table)
     shop_id = UnicodeAttribute(hash_key=True)
@@ -68,6 +80,9 @@ class OrderItem(Model):
     applied_event_id = UnicodeAttribute()
     document = UnicodeAttribute()  # canonical order as JSON
     version = VersionAttribute()
+    customer_key = UnicodeAttribute(null=True)  # "<shop id>#<customer id>", the by-customer index's key
+    document_keys = UnicodeSetAttribute(null=True)  # S3 keys of the PDFs made for this order (customer portal)
+    by_customer = OrdersByCustomer()
 
 
 class CustomerItem(Model):
@@ -82,6 +97,7 @@ class CustomerItem(Model):
     spent_minor = MapAttribute(default=dict)  # currency -> amount in minor units (integers stay exact)
     first_order_at = UnicodeAttribute(null=True)
     last_order_at = UnicodeAttribute(null=True)
+    erased_at = UnicodeAttribute(null=True)  # set by a GDPR erasure: the profile is gone, the aggregates stay
 
 
 class InvoiceItem(Model):
