@@ -14,10 +14,12 @@ values are parsed into Python values at compile time.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from .errors import InvalidInput, Problem
@@ -466,4 +468,68 @@ def _compile_leaf(node: dict[str, Any], path: str, problems: list[Problem]) -> _
     except _Bad as exc:
         problems.append(Problem(f"{path}.value" if "value" in node else f"{path}.op", str(exc)))
         return None
+    # the common leaves, checked above, run as one closure that walks the context itself
+    test = _fused(op, kind, parts, node.get("value")) or test
     return _Node("leaf", test, field=field, op=op, value=node.get("value"), get=get)
+
+
+# ---------------------------------------------------------------- fused leaves (the fast path)
+
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.lt,
+    "gte": operator.le,
+    "lt": operator.gt,
+    "lte": operator.ge,
+}  # partial(op, target)(v) == op(target, v): "v > target" is "target < v"
+
+
+def _fused(op: str, kind: str, parts: tuple[str, ...], raw: Any) -> Test | None:
+    """One closure per leaf for two- and three-part paths: the dict walk, the reading of the value
+    and the comparison in a single Python frame, with the comparison itself in C (operator + partial).
+    Same results as the general closures of _leaf_test, which stay the reference (and the unit tests
+    run every operator through both paths)."""
+    if len(parts) not in (2, 3) or kind == "list":
+        return None
+    convert = None if op in ("exists", "not_exists") else _READERS.get(kind)
+    if op in ("exists", "not_exists"):
+        pred, when_missing = None, op == "not_exists"
+    elif op in _COMPARE:
+        pred, when_missing = partial(_COMPARE[op], _parse_value(kind, raw)), op == "ne"
+    elif op == "in":
+        pred, when_missing = frozenset(_parse_value(kind, v) for v in raw).__contains__, False
+    else:
+        return None
+    if len(parts) == 2:
+        a, b = parts
+
+        def leaf2(ctx: Ctx) -> bool:
+            node = ctx.get(a)
+            if node.__class__ is not dict:
+                return when_missing
+            v = node.get(b)
+            if v is None:
+                return when_missing
+            if pred is None:
+                return not when_missing
+            return pred(v if convert is None else convert(v))
+
+        return leaf2
+    a, b, c = parts
+
+    def leaf3(ctx: Ctx) -> bool:
+        node = ctx.get(a)
+        if node.__class__ is not dict:
+            return when_missing
+        node = node.get(b)
+        if node.__class__ is not dict:
+            return when_missing
+        v = node.get(c)
+        if v is None:
+            return when_missing
+        if pred is None:
+            return not when_missing
+        return pred(v if convert is None else convert(v))
+
+    return leaf3
