@@ -197,6 +197,7 @@ def test_previous_secret_works_during_rotation_and_not_after(shop, monkeypatch):
 
 def test_unconfigured_platform_is_401_and_an_unresolvable_secret_503(demo_shop, monkeypatch):
     raw = shopify_order()
+    configure({})  # a shop that has not connected Shopify
     status, answer = post("shopify", raw, shopify_headers(raw))
     assert status == 401 and "platforms.shopify.secret" in answer["message"]
     monkeypatch.delenv("DEMO_SHOPIFY_SECRET", raising=False)
