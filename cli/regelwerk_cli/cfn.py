@@ -100,6 +100,11 @@ class Resolver:
             return f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{r.tables[name]}"
         if name in r.buckets:
             return f"arn:aws:s3:::{r.buckets[name]}"
+        kind = self.template.get("Resources", {}).get(name, {}).get("Type")
+        if kind == "AWS::Serverless::Function":  # the local stack names each function by its logical id
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}"
+        if kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT}:role/{name}"
         return f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
 
     def resolve(self, value: Any) -> Any:
@@ -196,6 +201,12 @@ def create_resources(session: Any, template: dict[str, Any], prefix: str, region
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
+    scheduler = session.client("scheduler", region_name=region)
+    for logical, spec in items:
+        if spec["Type"] == "AWS::Scheduler::ScheduleGroup":
+            name = resolver.resolve(spec.get("Properties", {}).get("Name")) or f"{prefix}-{logical}"
+            res.others[logical] = name
+            scheduler.create_schedule_group(Name=name)
     sesv2 = session.client("sesv2", region_name=region)
     for logical, name in res.others.items():
         if template["Resources"][logical]["Type"] == "AWS::SES::ConfigurationSet":

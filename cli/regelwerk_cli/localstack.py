@@ -90,6 +90,17 @@ class FakeContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def load_handler(fn: cfn.Function) -> Any:
+    """A function's real ``lambda_handler``, imported from its code directory."""
+    module_name, func = fn.handler.rsplit(".", 1)
+    path = fn.code_dir / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"regelwerk_fn_{fn.logical_id}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, func)
+
+
 class LocalStack:
     def __init__(
         self,
@@ -192,14 +203,7 @@ class LocalStack:
     # ------------------------------------------------------------------ functions
     def handler(self, logical_id: str) -> Any:
         if logical_id not in self._handlers:
-            fn = self.functions[logical_id]
-            module_name, func = fn.handler.rsplit(".", 1)
-            path = fn.code_dir / f"{module_name}.py"
-            spec = importlib.util.spec_from_file_location(f"regelwerk_fn_{logical_id}", path)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._handlers[logical_id] = getattr(module, func)
+            self._handlers[logical_id] = load_handler(self.functions[logical_id])
         return self._handlers[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:

@@ -89,6 +89,51 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clock(args: argparse.Namespace) -> int:
+    from . import clock
+
+    if args.stack:
+        print(
+            "regelwerk: the clock is the local stack's; a deployed stack runs on EventBridge Scheduler's",
+            file=sys.stderr,
+        )
+        return 2
+    where = _target(args)
+    invoke = _local_invoker()
+    try:
+        if args.clock_command == "set":
+            when = clock.parse_time(args.time)
+            fired = clock.move_to(when, invoke)
+        elif args.clock_command == "advance":
+            when, fired = clock.advance(args.step, invoke)
+        else:
+            current = clock.now()
+            print(f"local clock on {where}: {current.isoformat() if current else 'not set'}")
+            return 0
+    except clock.ClockError as exc:
+        print(f"regelwerk: {exc}", file=sys.stderr)
+        return 2
+    print(f"local clock on {where}: {when.isoformat()}; {len(fired)} schedule run(s) due")
+    for item in fired:
+        print("  " + item.describe())
+    return 1 if any(f.error for f in fired) else 0
+
+
+def _local_invoker():
+    """Invoke the template's functions in this process, against the local stack (`make serve` delivers the queues)."""
+    from .localstack import REGION, FakeContext, load_handler
+
+    functions = cfn.functions(cfn.load_template(), cfn.LocalResources(), REGION)
+    handlers: dict = {}
+
+    def invoke(logical_id: str, event: dict):
+        if logical_id not in handlers:
+            handlers[logical_id] = load_handler(functions[logical_id])
+        return handlers[logical_id](event, FakeContext(logical_id, timeout=functions[logical_id].timeout))
+
+    return invoke
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     _target(args)
     from regelwerk.runs import list_runs
@@ -288,6 +333,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=20)
     targeted(p)
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("clock", help="the local stack's clock: show, set or advance it; due schedules run")
+    cs = p.add_subparsers(dest="clock_command")
+    c = cs.add_parser("set", help="set the clock, e.g. 2026-12-01T08:00+01:00; moving forward runs due schedules")
+    c.add_argument("time")
+    targeted(c)
+    c = cs.add_parser("advance", help="move the clock forward by 15m, 24h or 7d; due schedules run")
+    c.add_argument("step")
+    targeted(c)
+    targeted(p)
+    p.set_defaults(func=cmd_clock)
 
     args = parser.parse_args(argv)
     from .target import TargetError

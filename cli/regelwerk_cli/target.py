@@ -19,6 +19,10 @@ OUTPUTS = {
     "MailQueueUrl": "MAIL_QUEUE_URL",
     "SmsQueueUrl": "SMS_QUEUE_URL",
     "PdfQueueUrl": "PDF_QUEUE_URL",
+    "ScheduleGroupName": "SCHEDULE_GROUP",
+    "ScheduleFunctionArn": "SCHEDULE_TARGET_ARN",
+    "SchedulerInvokeRoleArn": "SCHEDULER_ROLE_ARN",
+    "ScheduleDeadLetterQueueArn": "SCHEDULE_DLQ_ARN",
 }
 
 

@@ -1,5 +1,7 @@
 """portal: the customer portal page behind a signed, expiring link (GET /v1/portal/{token})."""
 
+from html import escape
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +29,7 @@ def show(token: str) -> Response:
 @app.exception_handler(RegelwerkError)
 def refuse(error: RegelwerkError) -> Response:
     logger.info("portal request refused", extra={"status": error.status, "error": error.code})
-    body = f"<!doctype html><meta charset='utf-8'><title>{error.status}</title><p>{error.message}</p>"
+    body = f"<!doctype html><meta charset='utf-8'><title>{error.status}</title><p>{escape(error.message)}</p>"
     return Response(error.status, content_types.TEXT_HTML, body, headers=HEADERS)
 
 

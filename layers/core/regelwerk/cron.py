@@ -21,12 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, available_timezones
 
 MIN_INTERVAL = timedelta(minutes=10)
 
-_MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
-_DAYS = {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}
+_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+_DAYS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 # name, lowest, highest, names
 _FIELDS = (
     ("minute", 0, 59, {}),
@@ -68,7 +70,7 @@ def _value(token: str, name: str, low: int, high: int, names: dict[str, int]) ->
 def _field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> frozenset[int]:
     values: set[int] = set()
     for item in text.split(","):
-        if item not in names and re.search(r"[LW#?]", item):
+        if re.search(r"[LW#?]", re.sub(r"[A-Z]{3}", "", item)):
             raise CronError(f"{name}: {item!r} is not supported (no L, W, # or ?); use numbers, ranges and lists")
         match = _ITEM.match(item)
         if not match:
@@ -109,7 +111,8 @@ class Cron:
             raise CronError("shorthands such as @daily are not supported; write the five fields, e.g. '0 0 * * *'")
         if len(parts) != 5:
             raise CronError(
-                f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), this one has {len(parts)}"
+                "a cron expression has 5 fields (minute hour day-of-month month day-of-week), "
+                f"this one has {len(parts)}"
             )
         sets = [_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in sets[4])
@@ -153,7 +156,7 @@ class Cron:
         times = sorted(h * 60 + m for h in self.hours for m in self.minutes)
         if len(times) == 1:
             return timedelta(days=1)
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)] + [times[0] + 1440 - times[-1]]
+        gaps = [b - a for a, b in pairwise(times)] + [times[0] + 1440 - times[-1]]
         return timedelta(minutes=min(gaps))
 
     def eventbridge(self) -> str:
@@ -218,7 +221,7 @@ def _compact(values: frozenset[int], low: int, high: int) -> str:
             return f"{ordered[0]}/{step}"
     parts: list[str] = []
     start = prev = ordered[0]
-    for v in ordered[1:] + [None]:  # type: ignore[list-item]
+    for v in [*ordered[1:], None]:
         if v is not None and v == prev + 1:
             prev = v
             continue

@@ -206,6 +206,7 @@ def create_document(msg: dict[str, Any], font_dir: Path) -> Outcome:
         _s3 = boto3.client("s3", region_name=settings().aws_region)
     _s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/pdf", ServerSideEncryption="AES256")
     url = _s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=7 * 24 * 3600)
+    record_on_order(msg["shop_id"], (msg["context"].get("order") or {}).get("id"), key)
     output = {
         "bucket": bucket,
         "key": key,
@@ -215,3 +216,29 @@ def create_document(msg: dict[str, Any], font_dir: Path) -> Outcome:
         "document": kind,
     }
     return Outcome(provider_id=key, output=output, detail={"language": lang, "bytes": len(body)})
+
+
+def record_on_order(shop_id: str, order_id: str | None, key: str) -> None:
+    """Note the document's S3 key on its order, so the customer portal can offer it for download.
+
+    ADD to a string set is idempotent (a redone PDF action adds nothing). The update also bumps the
+    order's version, so an import writing the same order concurrently retries instead of dropping it.
+    """
+    from pynamodb.exceptions import UpdateError
+
+    from .store.tables import OrderItem
+
+    if not order_id:
+        return
+    try:
+        # the table connection, not Model.update: that would make the write conditional on a version it never read
+        OrderItem._get_connection().update_item(
+            shop_id,
+            order_id,
+            actions=[OrderItem.document_keys.add({key}), OrderItem.version.add(1)],
+            condition=OrderItem.order_id.exists(),
+        )
+    except UpdateError as exc:
+        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
+            raise
+        # the order is not stored (e.g. a dry run's order): nothing to note it on

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from . import portal
 from .delivery import Outcome
 from .errors import ActionFailed
 from .settings import settings
@@ -65,12 +66,19 @@ def _attachments(message: EmailMessage, names: list[str], outputs: dict[str, Any
         message.add_attachment(body, maintype=maintype, subtype=subtype, filename=output.get("filename", name))
 
 
+def _render(msg: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """The context, language and rendered parts of one email action: the one path for sending and previews."""
+    ctx = dict(msg["context"])
+    ctx["outputs"] = msg.get("outputs") or {}
+    ctx["portal_url"] = portal.url_for_context(msg["shop_id"], ctx)  # {{ portal_url }}: made when rendered
+    language, variant = template_variant(msg["shop_id"], msg["action"]["template"], ctx)
+    return ctx, language, render(variant, ctx, language=language, parts=("subject", "html", "text"))
+
+
 def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
     """The MIME message for one email action, and the language it was written in."""
-    action, ctx = msg["action"], dict(msg["context"])
-    ctx["outputs"] = msg.get("outputs") or {}
-    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
-    parts = render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    action = msg["action"]
+    ctx, language, parts = _render(msg)
     shop = ctx.get("shop") or {}
     sender = shop.get("sender_email") or settings().sender_address
     message = EmailMessage()
@@ -92,10 +100,8 @@ def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
 
 def preview_email(msg: dict[str, Any]) -> dict[str, Any]:
     """The e-mail an action would send, rendered but not sent (dry runs, template previews)."""
-    action, ctx = msg["action"], dict(msg["context"])
-    ctx["outputs"] = msg.get("outputs") or {}
-    language, variant = template_variant(msg["shop_id"], action["template"], ctx)
-    parts = render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    action = msg["action"]
+    ctx, language, parts = _render(msg)
     return {
         "type": "email",
         "to": recipient(action.get("to", "customer"), ctx),

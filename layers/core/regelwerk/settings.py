@@ -26,6 +26,11 @@ class Settings:
     sender_address: str = "no-reply@example.com"
     ses_configuration_set: str = ""
     paging_secret: str = ""
+    # EventBridge Scheduler: where a rule's schedule triggers go (set on the functions that save rules)
+    schedule_group: str = ""
+    schedule_target_arn: str = ""
+    scheduler_role_arn: str = ""
+    schedule_dlq_arn: str = ""
     portal_secret: str = ""
     portal_base_url: str = ""  # the API's URL; empty (and on the local stack) -> http://127.0.0.1:3000
     portal_link_days: int = 30

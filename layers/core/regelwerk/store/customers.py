@@ -29,6 +29,11 @@ def customer_from_item(item: CustomerItem) -> Customer:
     )
 
 
+def profile_document(customer: Customer) -> str:
+    """The customer's profile as stored in ``document``: everything but the aggregates (kept as attributes)."""
+    return customer.model_dump_json(exclude=_AGGREGATES)
+
+
 def _minor(order: Order) -> int:
     return int((order.total * (Decimal(10) ** minor_units(order.currency))).to_integral_value())
 
@@ -41,7 +46,7 @@ def upsert_write(
     A new customer is a conditional Put; an existing one an Update that adds the order to the
     aggregates (ADD / SET ... + :n), so concurrent orders of one customer all count, none retries.
     """
-    profile = customer.model_dump_json(exclude=_AGGREGATES)
+    profile = profile_document(customer)
     created = order.created_at.isoformat()
     if not exists:
         item = CustomerItem(

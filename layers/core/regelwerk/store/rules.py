@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from ..errors import Conflict, NotFound
 from ..rule import CompiledRule, Rule, load_rule
 from ..settings import settings
+from .schedules import has_schedule, sync_rule_schedules
 from .tables import RuleItem, connection
 
 _cache: dict[str, tuple[float, list[CompiledRule]]] = {}
@@ -44,8 +45,16 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
         pass
     body = rule.document()
     if current is not None and json.loads(current.document) == body:
+        if has_schedule(rule):  # re-creates a schedule an interrupted save left missing; else only reads
+            _sync_schedules(shop_id, rule.id, rule)
         return rule.model_copy(update={"version": int(current.version)})  # unchanged: no new version
-    version = int(current.version) + 1 if current else 1
+    if current is not None:
+        version = int(current.version) + 1
+    else:  # new, or created again after a deletion: its numbering goes on after the kept versions
+        last = list(
+            RuleItem.query(shop_id, RuleItem.sk.startswith(f"version#{rule.id}#"), scan_index_forward=False, limit=1)
+        )
+        version = int(last[0].version) + 1 if last else 1
     now = datetime.now(UTC).isoformat()
     text = json.dumps(body, sort_keys=True)
     live = RuleItem(shop_id, f"rule#{rule.id}", document=text, version=version, updated_at=now)
@@ -58,7 +67,26 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
     except TransactWriteError as exc:
         raise Conflict(f"rule {rule.id!r} was changed concurrently; try again") from exc
     _cache.pop(shop_id, None)
+    if has_schedule(rule) or (current is not None and _had_schedule(current.document)):
+        _sync_schedules(shop_id, rule.id, rule)
     return rule.model_copy(update={"version": version})
+
+
+def _had_schedule(document: str) -> bool:
+    """Whether a stored rule has a schedule trigger (read without validation: older versions may not pass today's)."""
+    doc = json.loads(document)
+    triggers = [doc.get("trigger")] if doc.get("trigger") else doc.get("triggers") or []
+    return any(isinstance(t, dict) and t.get("event") == "schedule" for t in triggers)
+
+
+def _sync_schedules(shop_id: str, rule_id: str, rule: Rule | None) -> None:
+    """Bring the rule's EventBridge Scheduler schedules in step (its triggers' time zone defaults to the shop's)."""
+    zone = "UTC"
+    if rule is not None and any(t.cron and not t.time_zone for t in rule.all_triggers):
+        from .shops import get_shop
+
+        zone = get_shop(shop_id).time_zone
+    sync_rule_schedules(shop_id, rule_id, rule, zone)
 
 
 def list_rule_ids(shop_id: str) -> list[str]:
@@ -67,10 +95,13 @@ def list_rule_ids(shop_id: str) -> list[str]:
 
 def delete_rule(shop_id: str, rule_id: str) -> None:
     try:
-        RuleItem.get(shop_id, f"rule#{rule_id}").delete()
+        item = RuleItem.get(shop_id, f"rule#{rule_id}")
     except RuleItem.DoesNotExist as exc:
         raise NotFound(f"unknown rule {rule_id!r}") from exc
+    item.delete()
     _cache.pop(shop_id, None)
+    if _had_schedule(item.document):
+        _sync_schedules(shop_id, rule_id, None)
 
 
 def save_template(shop_id: str, name: str, language: str, template: dict[str, str]) -> None:
