@@ -217,7 +217,7 @@ def _summary(results: list[dict], shop_id: str) -> str:
         a = r["answer"]
         run = get_run(shop_id, a["run_id"]) if "run_id" in a else None
         deliveries = (run or {}).get("deliveries", {})
-        sent = sum(1 for d in deliveries.values() if d["state"] == "sent")
+        sent = sum(1 for d in deliveries.values() if d["state"] in ("sent", "done"))
         events = ", ".join(a.get("events", [])) + (" (duplicate)" if a.get("duplicate") else "")
         rows.append(
             (

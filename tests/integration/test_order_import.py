@@ -153,3 +153,30 @@ def test_shop_rules_are_cached_and_reloaded_after_a_change(demo_shop):
     assert [c.rule.enabled for c in load_rules("demo") if c.rule.id == doc["id"]] == [False]
     history = list(RunItem.query("demo"))
     assert history == []  # saving rules writes no runs
+
+
+def test_language_from_delivery_country_applies_to_this_orders_own_mail(demo_shop):
+    # Given a new customer with no language, shipping to Austria, in a shop whose default is German
+    # and an English-speaking customer shipping to the UK
+    body = order_event(2, id="2001", number="2001") | {"event_id": "uk-no-language"}
+    del body["order"]["customer"]["language"]
+    _, answer = demo_shop.post(body)
+    demo_shop.drain()
+    # Then the language rule set English from GB, and the thank-you went out in English
+    assert "language-from-country" in answer["rules_fired"]
+    [mail] = sent_emails()
+    assert mail["Subject"] == "Thank you for your order 2001"
+    run = demo_shop.run(answer["run_id"])
+    entry = next(d for a, d in run["deliveries"].items() if ":language-from-country:" in a)
+    assert entry["state"] == "done" and entry["detail"] == "language unset -> en (from GB)"
+    [item] = list(CustomerItem.query("demo"))
+    assert customer_from_item(item).language == "en"
+
+
+def test_repeat_customer_is_tagged_once(demo_shop):
+    demo_shop.post(order_event(1))
+    _, second = demo_shop.post(order_event(5))
+    _, third = demo_shop.post(order_event(5, id="1004", number="1004") | {"event_id": "third"})
+    assert "tag-regulars" in second["rules_fired"] and "tag-regulars" not in third["rules_fired"]
+    [item] = list(CustomerItem.query("demo"))
+    assert customer_from_item(item).tags == ["Stammkunde"]

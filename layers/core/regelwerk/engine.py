@@ -70,26 +70,30 @@ def _describe_triggers(compiled: CompiledRule) -> str:
 
 
 def plan_actions(compiled: CompiledRule, run_id: str, event_type: str) -> list[PlannedAction]:
-    """Turn a fired rule's actions into planned actions with stable ids (the basis of deduplication)."""
+    """Turn a fired rule's actions into planned actions with stable ids (the basis of deduplication).
+
+    Actions that change the customer (queue "inline") apply while the event is processed; the others
+    go to their queues. In sequential mode the queued ones form a chain: only the first is sent, each
+    handler sends the next after its own action succeeded.
+    """
     rule = compiled.rule
-    docs = [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in rule.actions]
     planned = []
-    for i, (action, doc) in enumerate(zip(rule.actions, docs, strict=True)):
-        sequential_tail = rule.mode == "sequential" and i > 0
+    for i, action in enumerate(rule.actions):
         planned.append(
             PlannedAction(
                 action_id=f"{run_id}:{event_type}:{rule.id}:{i}",
                 rule_id=rule.id,
                 rule_version=rule.version,
                 index=i,
-                action=doc,
+                action=action.model_dump(mode="json", by_alias=True, exclude_none=True),
                 queue=action.queue,
-                then=[],
-                waiting=sequential_tail,
             )
         )
-    if rule.mode == "sequential" and planned:
-        planned[0].then = [{"action_id": p.action_id, "action": p.action, "queue": p.queue} for p in planned[1:]]
+    queued = [p for p in planned if p.queue != "inline"]
+    if rule.mode == "sequential" and queued:
+        queued[0].then = [{"action_id": p.action_id, "action": p.action, "queue": p.queue} for p in queued[1:]]
+        for p in queued[1:]:
+            p.waiting = True
     return planned
 
 

@@ -31,6 +31,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from . import queue
 from .customer import apply_order, customer_id_for
+from .customer_actions import apply_customer_actions
 from .engine import RuleOutcome, evaluate
 from .errors import InvalidInput, MalformedBody, PayloadTooLarge, pydantic_problems
 from .order import Order, OrderEvent
@@ -223,6 +224,8 @@ def process_order(
         if raw is not None:
             results = _raw_for_messages(results, raw)
 
+        # customer actions (set_customer_language, tag_customer) change the customer written below
+        inline = apply_customer_actions(results, customer, order, skip=set(suppressed)) if note is None else {}
         writes: list[Callable[[Any], None]] = []
         if note is None:
             order_item = stored_order or OrderItem(shop.id, order.id)
@@ -253,6 +256,7 @@ def process_order(
             writes=writes,
             note=note,
             suppressed=suppressed,
+            inline=inline,
         )
         if result is not None:
             return result
@@ -272,6 +276,7 @@ def commit_run(
     writes: list[Callable[[Any], None]],
     note: str | None,
     suppressed: dict[str, str],
+    inline: dict[str, dict[str, Any]] | None = None,
 ) -> IngestResult | None:
     """Write the run, the changed records and the limit claims in one transaction, then queue the actions.
 
@@ -279,7 +284,7 @@ def commit_run(
     frequency-limit claim was lost; ``suppressed`` then says which rules to hold back).
     """
     claims = _limit_claims(shop, rules, results, customer_id, received_at, suppressed) if customer_id else []
-    messages, deliveries = _messages(shop, run_id, results)
+    messages, deliveries = _messages(shop, run_id, results, inline)
     events = [t for t, _, _ in results]
     run_doc = {
         "run_id": run_id,
@@ -383,7 +388,9 @@ def _limit_text(rule: Any) -> str:
     return rule.limit if isinstance(rule.limit, str) else f"once per customer per {rule.limit.once_per_customer_per}"
 
 
-def _messages(shop: Shop, run_id: str, results: list) -> tuple[list[tuple[str, dict]], dict[str, Any]]:
+def _messages(
+    shop: Shop, run_id: str, results: list, inline: dict[str, dict[str, Any]] | None = None
+) -> tuple[list[tuple[str, dict]], dict[str, Any]]:
     messages: list[tuple[str, dict]] = []
     deliveries: dict[str, Any] = {}
     for event_type, ctx, outcomes in results:
@@ -396,6 +403,11 @@ def _messages(shop: Shop, run_id: str, results: list) -> tuple[list[tuple[str, d
                     "event": event_type,
                     "attempts": 0,
                 }
+                if planned.queue == "inline":  # applied in this transaction (customer_actions)
+                    deliveries[planned.action_id] |= (inline or {}).get(
+                        planned.action_id, {"state": "failed", "reason": "customer actions run on order events"}
+                    )
+                    continue
                 if planned.waiting:
                     continue
                 messages.append(

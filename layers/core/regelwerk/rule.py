@@ -189,8 +189,32 @@ class PdfAction(_ActionBase):
     queue: Literal["pdf"] = Field(default="pdf", exclude=True)
 
 
-Action = Annotated[EmailAction | SmsAction | PdfAction, Field(discriminator="type")]
-ACTION_TYPES = frozenset({"email", "sms", "pdf"})
+class SetCustomerLanguageAction(_ActionBase):
+    """Billbee's "language from the delivery country": the customer's language, set when the order is
+    processed, so this event's own messages already go out in it."""
+
+    type: Literal["set_customer_language"]
+    source: Literal["shipping_country", "billing_country"] = "shipping_country"
+    fallback: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    queue: Literal["inline"] = Field(default="inline", exclude=True)
+
+
+class TagCustomerAction(_ActionBase):
+    """Add, remove or replace tags (or groups) of the customer: newsletter lists, repeat customers, leads."""
+
+    type: Literal["tag_customer"]
+    field: Literal["tags", "groups"] = "tags"
+    add: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
+    remove: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
+    replace: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=20)
+    queue: Literal["inline"] = Field(default="inline", exclude=True)
+
+
+Action = Annotated[
+    EmailAction | SmsAction | PdfAction | SetCustomerLanguageAction | TagCustomerAction, Field(discriminator="type")
+]
+ACTION_TYPES = frozenset({"email", "sms", "pdf", "set_customer_language", "tag_customer"})
+INLINE_TYPES = frozenset({"set_customer_language", "tag_customer"})
 
 
 class Rule(BaseModel):
@@ -239,6 +263,10 @@ def _output_problems(rule: Rule) -> list[Problem]:
     problems = []
     produced: set[str] = set()
     for i, action in enumerate(rule.actions):
+        if action.queue == "inline" and action.delay:
+            problems.append(Problem(f"$.actions[{i}].delay", f"{action.type} applies when the event is processed"))
+        if action.queue == "inline" and action.as_:
+            problems.append(Problem(f"$.actions[{i}].as", f"{action.type} has no output"))
         for j, ref in enumerate(getattr(action, "attach", [])):
             if ref not in produced:
                 problems.append(Problem(f"$.actions[{i}].attach[{j}]", f"no earlier action produces {ref!r}"))
