@@ -180,3 +180,28 @@ def test_repeat_customer_is_tagged_once(demo_shop):
     assert "tag-regulars" in second["rules_fired"] and "tag-regulars" not in third["rules_fired"]
     [item] = list(CustomerItem.query("demo"))
     assert customer_from_item(item).tags == ["Stammkunde"]
+
+
+def test_a_delayed_action_waits_on_the_queue(demo_shop):
+    import boto3
+
+    from regelwerk.store.rules import save_rule
+
+    save_rule(
+        "demo",
+        {
+            "id": "later",
+            "name": "Later",
+            "trigger": {"event": "order.imported"},
+            "actions": [{"type": "email", "template": "thank-you", "delay": "10m"}],
+        },
+    )
+    demo_shop.post(order_event(2))
+    demo_shop.drain()
+    # the thank-you rule's mail went out, the delayed one is still on the queue, invisible for 10 minutes
+    assert len(sent_emails()) == 1
+    attrs = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=demo_shop.stack.resources.queues["MailQueue"]["url"],
+        AttributeNames=["ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"

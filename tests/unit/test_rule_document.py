@@ -122,13 +122,13 @@ def test_limit_forms(limit: Any, window: timedelta | None) -> None:
     assert load_rule(rule(limit=limit)).rule.limit_window == window
 
 
-@pytest.mark.parametrize(("delay", "ok"), [("1m", True), ("90d", True), ("2160h", True), ("0m", False), ("91d", False)])
+@pytest.mark.parametrize(("delay", "ok"), [("1m", True), ("15m", True), ("16m", False), ("0m", False), ("7d", False)])
 def test_delay_bounds(delay: str, ok: bool) -> None:
     doc = with_actions({"type": "email", "template": "t", "delay": delay})
     if ok:
         assert load_rule(doc).rule.actions[0].delay == delay
     else:
-        assert problems_of(doc) == [("$.actions[0].delay", "delay must be between 1m and 90d")]
+        assert problems_of(doc) == [("$.actions[0].delay", "delay must be between 1m and 15m in this version")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [("15m", timedelta(minutes=15)), (" 24h ", timedelta(hours=24))])

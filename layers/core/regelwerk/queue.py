@@ -67,6 +67,16 @@ def message(
     }
 
 
+def _entry(entry_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Id": entry_id, "MessageBody": dumps(body)}
+    delay = (body.get("action") or {}).get("delay")
+    if delay:  # the action's own delay (validated to at most 15 minutes, SQS's limit)
+        from .rule import parse_duration
+
+        entry["DelaySeconds"] = int(parse_duration(delay).total_seconds())
+    return entry
+
+
 def send(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send (queue name, message) pairs with SendMessageBatch, ten a call, retrying entries that failed once.
 
@@ -81,7 +91,7 @@ def send(messages: list[tuple[str, dict[str, Any]]]) -> None:
         url = settings().queue_url(queue)
         for start in range(0, len(bodies), MAX_BATCH):
             chunk = bodies[start : start + MAX_BATCH]
-            entries = [{"Id": str(i), "MessageBody": dumps(b)} for i, b in enumerate(chunk)]
+            entries = [_entry(str(i), b) for i, b in enumerate(chunk)]
             for _attempt in range(2):
                 failed = client.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
                 if not failed:

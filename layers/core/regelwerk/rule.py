@@ -163,8 +163,10 @@ class _ActionBase(BaseModel):
     def _delay(cls, value: str | None) -> str | None:
         if value is not None:
             d = parse_duration(value)
-            if not timedelta(minutes=1) <= d <= timedelta(days=90):
-                raise ValueError("delay must be between 1m and 90d")
+            # delays ride on SQS's DelaySeconds (at most 15 minutes); days-long delays need the
+            # EventBridge Scheduler one-time schedules of the action-catalog issue and are refused until then
+            if not timedelta(minutes=1) <= d <= timedelta(minutes=15):
+                raise ValueError("delay must be between 1m and 15m in this version")
         return value
 
 
