@@ -30,12 +30,12 @@ from bench import Result, table
 
 # List prices used (eu-central-1, USD). Read 2026-11-24 from the issue-7 brief, which quotes AWS's
 # public price pages; not re-read from aws.amazon.com here (no web access from this workplace).
-# Check before quoting: AWS announced in November 2024 that DynamoDB on-demand throughput prices
-# were halved, so the two DynamoDB figures below may be the older ones (the cost would then be lower).
+# DynamoDB: AWS halved on-demand throughput prices from 1 November 2024; the figures below are the
+# brief's pre-2024 Frankfurt prices halved accordingly (0.7625 and 0.1525 USD per million units).
 LAMBDA_ARM_GB_S = 0.0000133334  # Lambda arm64, per GB-second (first tier)
 LAMBDA_REQUEST = 0.20 / 1e6  # Lambda, per request
-DDB_WRU = 1.525 / 1e6  # DynamoDB on-demand, per write request unit
-DDB_RRU = 0.305 / 1e6  # DynamoDB on-demand, per read request unit
+DDB_WRU = 0.7625 / 1e6  # DynamoDB on-demand, per write request unit (after the 2024-11 price cut)
+DDB_RRU = 0.1525 / 1e6  # DynamoDB on-demand, per read request unit (after the 2024-11 price cut)
 SQS_REQUEST = 0.40 / 1e6  # SQS standard, per request (each 64 KB chunk of payload is one request)
 SES_EMAIL = 0.10 / 1000  # SES, per e-mail sent (attachment data is priced extra per GB: not included)
 APIGW_REST_REQUEST = 3.50 / 1e6  # API Gateway REST API, per request (first 333 million a month)
