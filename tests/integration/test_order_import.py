@@ -205,3 +205,27 @@ def test_a_delayed_action_waits_on_the_queue(demo_shop):
         AttributeNames=["ApproximateNumberOfMessagesDelayed"],
     )["Attributes"]
     assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_shop_matching_by_address_lands_two_orders_on_one_customer(demo_shop):
+    from regelwerk.shop import Shop
+    from regelwerk.store.shops import clear_cache, get_shop, save_shop
+
+    # Given a shop that matches customers by postal address
+    save_shop(Shop.model_validate(get_shop("demo").model_dump() | {"customer_matching": "address"}))
+    clear_cache()
+    first = order_event(1)
+    second = order_event(5)  # another e-mail spelling, and "Hauptstr." instead of "Hauptstraße"
+    second["order"]["customer"]["email"] = "anna@another-mailbox.example"
+    second["order"]["billing_address"] = {
+        "name": "ANNA MÜLLER",
+        "street": "Hauptstr.",
+        "house_number": "5",
+        "zip": "04109",
+        "city": "leipzig",
+        "country": "DE",
+    }
+    demo_shop.post(first)
+    demo_shop.post(second)
+    [item] = list(CustomerItem.query("demo"))
+    assert customer_from_item(item).order_count == 2
