@@ -45,7 +45,7 @@ BIG_GERMAN = {
 THREE_ACTIONS = [
     {"type": "pdf", "document": "invoice", "as": "invoice_pdf"},
     {"type": "email", "template": "invoice", "attach": ["invoice_pdf"]},
-    {"type": "sms", "template": "invoice-sent", "delay": "1h"},
+    {"type": "sms", "template": "invoice-sent", "delay": "10m"},
 ]
 
 
@@ -233,7 +233,7 @@ def test_sequential_mode_sends_the_first_action_and_chains_the_rest() -> None:
     ]
     assert second.then == [] and third.then == []
     assert second.action["attach"] == ["invoice_pdf"]
-    assert third.action["delay"] == "1h"
+    assert third.action["delay"] == "10m"
 
 
 def test_parallel_mode_sends_every_action_at_once() -> None:
