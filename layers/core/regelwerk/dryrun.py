@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import paging
+from .context import rule_context
 from .customer import Customer, apply_order, customer_id_for
 from .engine import evaluate
 from .errors import ActionFailed, InvalidInput, NotFound, Problem, pydantic_problems
@@ -37,13 +38,7 @@ def _compiled(shop_id: str, rule: dict[str, Any] | None, rule_id: str | None) ->
 def _order_context(shop: Shop, order: Order, stored_customer: Customer | None) -> dict[str, Any]:
     cid = stored_customer.id if stored_customer else customer_id_for(shop.id, order, shop.customer_matching)
     customer = stored_customer or apply_order(None, cid, order, new_order=True)
-    return {
-        "shop": shop.to_context(),
-        "order": order.to_context(),
-        "customer": customer.to_context(),
-        "previous": None,
-        "invoice": None,
-    }
+    return rule_context(shop, order=order, customer=customer)
 
 
 def _preview(shop: Shop, outcome: Any, ctx: dict[str, Any], event_type: str) -> list[dict[str, Any]]:

@@ -25,11 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from . import queue
+from .context import rule_context
 from .customer import apply_order, customer_id_for
 from .customer_actions import apply_customer_actions
 from .engine import RuleOutcome, evaluate
@@ -148,10 +148,6 @@ def _raw_for_messages(
     return [(t, ctx | {"event": ctx["event"] | {"raw": None, "raw_omitted": reason}}, outs) for t, ctx, outs in results]
 
 
-def _connection() -> Connection:
-    return connection()
-
-
 def process_order(
     shop: Shop,
     order: Order,
@@ -175,7 +171,7 @@ def process_order(
     for attempt in range(_MAX_ATTEMPTS):
         _backoff(attempt)
         provisional_cid = customer_id_for(shop.id, order, shop.customer_matching)
-        with TransactGet(connection=_connection()) as tg:
+        with TransactGet(connection=connection()) as tg:
             f_order = tg.get(OrderItem, shop.id, order.id)
             f_run = tg.get(RunItem, shop.id, run_id)
             f_customer = tg.get(CustomerItem, shop.id, provisional_cid)
@@ -200,13 +196,7 @@ def process_order(
         customer = apply_order(customer_before, customer_id, order, new_order=previous is None)
 
         rules = load_rules(shop.id)
-        base_ctx = {
-            "shop": shop.to_context(),
-            "order": order.to_context(),
-            "customer": customer.to_context(),
-            "previous": {"order": previous.to_context()} if previous else None,
-            "invoice": None,
-        }
+        base_ctx = rule_context(shop, order=order, customer=customer, previous=previous)
         results: list[tuple[str, dict[str, Any], list[RuleOutcome]]] = []
         for event_type in events:
             event = {
@@ -312,7 +302,7 @@ def commit_run(
         expires_at=received_at + timedelta(days=settings().run_retention_days),
     )
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(run_item, condition=RunItem.run_id.does_not_exist())
             for write in writes:
                 write(tx)

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationError
 from pynamodb.transactions import TransactGet
 
+from .context import rule_context
 from .engine import RuleOutcome, evaluate
 from .errors import InvalidInput, pydantic_problems
 from .ingest import (
     _MAX_ATTEMPTS,
     IngestResult,
     _backoff,
-    _connection,
     _maybe,
     _maybe_get,
     _resume,
@@ -27,7 +27,7 @@ from .order import Order
 from .shop import Shop
 from .store.customers import customer_from_item
 from .store.rules import load_rules
-from .store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem
+from .store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem, connection
 from .values import STRICT
 
 
@@ -73,7 +73,7 @@ def process_invoice(
     suppressed: dict[str, str] = {}
     for attempt in range(_MAX_ATTEMPTS):
         _backoff(attempt)
-        with TransactGet(connection=_connection()) as tg:
+        with TransactGet(connection=connection()) as tg:
             f_invoice = tg.get(InvoiceItem, shop.id, invoice.id)
             f_run = tg.get(RunItem, shop.id, event_id)
         stored = _maybe(f_invoice)
@@ -90,13 +90,7 @@ def process_invoice(
             item = _maybe_get(OrderItem, shop.id, invoice.order_id)
             order = Order.model_validate_json(item.document) if item else None
         rules = load_rules(shop.id)
-        base = {
-            "shop": shop.to_context(),
-            "invoice": invoice_context(invoice),
-            "order": order.to_context() if order else None,
-            "customer": customer.to_context() if customer else None,
-            "previous": None,
-        }
+        base = rule_context(shop, order=order, customer=customer, invoice=invoice_context(invoice))
         results: list[tuple[str, dict[str, Any], list[RuleOutcome]]] = []
         for event_type in events:
             event = {

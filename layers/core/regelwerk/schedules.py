@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from .context import rule_context
 from .engine import evaluate
 from .errors import NotFound
 from .ingest import IngestResult, _maybe_get, _resume, commit_run, event_id_for
@@ -27,12 +28,7 @@ def run_scheduled_rule(shop_id: str, rule_id: str, slot: str, now: datetime | No
     rules = [c for c in load_rules(shop_id) if c.rule.id == rule_id]
     if not rules:
         raise NotFound(f"shop {shop_id!r} has no rule {rule_id!r}")
-    ctx = {
-        "shop": shop.to_context(),
-        "order": None,
-        "customer": None,
-        "invoice": None,
-        "previous": None,
+    ctx = rule_context(shop) | {
         "event": {
             "id": event_id,
             "type": "schedule",
