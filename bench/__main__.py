@@ -1,10 +1,8 @@
 """``python -m bench``: every benchmark in its own fresh interpreter, one table, ``bench/results.json``.
 
-    python -m bench                      # all figures (about 3-4 minutes on 2 cores)
-    python -m bench --quick              # fewer repeats: a smoke run, the figures are rough
-    python -m bench --only rules,pdf     # some of: rules, coldstart, calls, pdf, cost
-
-Figure 5 (fan-out of the overdue scan) is not measured yet: the overdue scan does not exist.
+python -m bench                      # all figures (about 3-4 minutes on 2 cores)
+python -m bench --quick              # fewer repeats: a smoke run, the figures are rough
+python -m bench --only rules,pdf     # some of: rules, coldstart, calls, pdf, fanout, cost
 """
 
 from __future__ import annotations
@@ -22,13 +20,13 @@ from pathlib import Path
 
 from bench import RESULTS, ROOT, Result, results_table
 
-ORDER = ["rules", "pdf", "coldstart", "calls"]  # cost is computed from calls
+ORDER = ["rules", "pdf", "coldstart", "calls", "fanout"]  # cost is computed from calls
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (rough figures, for a smoke run)")
-    parser.add_argument("--only", help="comma-separated: rules, coldstart, calls, pdf, cost")
+    parser.add_argument("--only", help="comma-separated: rules, coldstart, calls, pdf, fanout, cost")
     parser.add_argument("--out", default=str(RESULTS), help=f"where to write the results (default {RESULTS})")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else {*ORDER, "cost"}

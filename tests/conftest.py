@@ -15,11 +15,16 @@ from typing import Any
 import pytest
 
 from regelwerk_cli.localstack import LocalStack
+from regelwerk_cli.platform_events import ensure_demo_secrets
+from regelwerk_cli.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SHOP = ROOT / "examples" / "demo-shop"
 EVENTS = ROOT / "events" / "demo"
+ensure_demo_secrets()
 STACK = LocalStack().start()
+# the demo shop's ERP webhook (examples/demo-shop/rules/packing-task.yaml) posts here, as in `make demo`
+STACK.receiver = Receiver().start()
 
 
 class Shop:
@@ -49,6 +54,16 @@ class Shop:
 
     def drain(self) -> int:
         return self.stack.drain()
+
+    def admin(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+        """An admin API call on this shop (``path`` after ``/v1/shops/<shop>``) with its admin key."""
+        status, _, answer = self.stack.invoke_http(
+            method,
+            f"/v1/shops/{self.id}{path}",
+            {"Authorization": f"Bearer {self.admin_key}", "Content-Type": "application/json"},
+            json.dumps(body) if body is not None else None,
+        )
+        return status, json.loads(answer or b"{}")
 
     def run(self, run_id: str) -> dict[str, Any]:
         from regelwerk.runs import get_run

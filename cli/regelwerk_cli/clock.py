@@ -6,6 +6,10 @@ of the stack's group, computes each one's slots in its time zone between the old
 time, and invokes the schedule's target, the real schedule function, with the schedule's
 ``Input`` and ``<aws.scheduler.scheduled-time>`` filled in, oldest slot first. The function keys
 its run on the slot, so a slot played twice (clock set back and forward again) runs once.
+
+One-time schedules (``at(...)``, the delayed actions: "review request 7 days after shipping") are
+played the same way: when the clock passes their time, their input goes to their target queue and
+the schedule is deleted, as Scheduler does with ``ActionAfterCompletion: DELETE``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,14 @@ class Fired:
     def describe(self) -> str:
         if self.error:
             return f"{self.slot}  {self.shop_id}/{self.rule_id}  FAILED: {self.error}"
+        if self.rule_id == "delayed action":
+            return f"{self.slot}  {self.shop_id}  delayed action due: put on the actions queue"
+        if self.rule_id == "dead_letter_digest":
+            n = (self.answer or {}).get("dead_letters", 0)
+            return f"{self.slot}  {self.shop_id}  digest: {n} dead-lettered action(s) e-mailed to the owner"
+        if self.rule_id == "overdue_scan":
+            n = (self.answer or {}).get("invoices", 0)
+            return f"{self.slot}  {self.shop_id}  overdue scan: {n} open invoice(s) past due checked for dunning"
         a = self.answer or {}
         what = "already ran" if a.get("duplicate") else f"fired {', '.join(a.get('rules_fired', [])) or 'nothing'}"
         return f"{self.slot}  {self.shop_id}/{self.rule_id}  {what}, {a.get('actions_queued', 0)} action(s) queued"
@@ -84,8 +96,11 @@ def advance(step: str, invoke: Invoke) -> tuple[datetime, list[Fired]]:
     from regelwerk.rule import parse_duration
 
     before = now()
-    if before is None:
-        raise ClockError("the clock is not set yet: `regelwerk clock set 2026-12-01T08:00+01:00` first")
+    if before is None:  # never set: the local clock starts at the real time
+        from datetime import UTC
+
+        before = datetime.now(UTC).replace(microsecond=0)
+        _ssm().put_parameter(Name=PARAMETER, Value=before.isoformat(), Type="String", Overwrite=True)
     try:
         delta = parse_duration(step)
     except ValueError as exc:
@@ -115,8 +130,14 @@ def fire_due(after: datetime, until: datetime, invoke: Invoke) -> list[Fired]:
 
     due: list[tuple[datetime, str, dict[str, Any]]] = []
     for schedule in _schedules():
-        cron = Cron.from_eventbridge(schedule["ScheduleExpression"])
         zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+        once = re.fullmatch(r"at\((.+)\)", schedule["ScheduleExpression"])
+        if once:
+            at = datetime.fromisoformat(once.group(1)).replace(tzinfo=zone)
+            if after < at <= until:
+                due.append((at, schedule["Name"], schedule["Target"]))
+            continue
+        cron = Cron.from_eventbridge(schedule["ScheduleExpression"])
         for slot in cron.slots(zone, after, until, limit=MAX_SLOTS):
             due.append((slot, schedule["Name"], schedule["Target"]))
     due.sort(key=lambda d: (d[0], d[1]))
@@ -125,15 +146,39 @@ def fire_due(after: datetime, until: datetime, invoke: Invoke) -> list[Fired]:
             f"{len(due)} schedule runs would be due; move the clock in smaller steps (at most {MAX_SLOTS})"
         )
     fired = []
-    for slot, _name, target in due:
+    for slot, name, target in due:
+        if target["Arn"].startswith("arn:aws:sqs:"):
+            fired.append(_put_on_queue(utc_slot(slot), name, target))
+            continue
         event = json.loads(target["Input"].replace(SCHEDULED_TIME, utc_slot(slot)))
         match = re.search(r":function:([^:]+)$", target["Arn"])
-        item = Fired(utc_slot(slot), event.get("shop_id", "?"), event.get("rule_id", "?"))
+        item = Fired(utc_slot(slot), event.get("shop_id", "?"), event.get("rule_id") or event.get("job", "?"))
         try:
             if not match:
                 raise ClockError(f"target {target['Arn']} is not a function of the local stack")
             item.answer = invoke(match.group(1), event)
         except Exception as exc:  # Scheduler would retry and then dead-letter; locally, report and go on
             item.error = f"{type(exc).__name__}: {exc}"
+        if item.rule_id == "dead_letter_digest" and not item.error and not (item.answer or {}).get("dead_letters"):
+            continue  # a quiet day: nothing dead-lettered, no digest, nothing to report
         fired.append(item)
     return fired
+
+
+def _put_on_queue(slot: str, name: str, target: dict[str, Any]) -> Fired:
+    """A one-time schedule with a queue target (a delayed action): send its input, then delete it."""
+    import boto3
+
+    from regelwerk.settings import settings
+
+    pointer = json.loads(target["Input"])
+    item = Fired(slot, pointer.get("shop_id", "?"), "delayed action")
+    try:
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=target["Input"])
+        boto3.client("scheduler").delete_schedule(GroupName=settings().schedule_group, Name=name)
+        item.answer = {"queued": True}
+    except Exception as exc:
+        item.error = f"{type(exc).__name__}: {exc}"
+    return item

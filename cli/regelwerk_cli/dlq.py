@@ -13,6 +13,7 @@ QUEUES = {
     "mail": ("MAIL_DLQ_URL", "MAIL_QUEUE_URL"),
     "sms": ("SMS_DLQ_URL", "SMS_QUEUE_URL"),
     "pdf": ("PDF_DLQ_URL", "PDF_QUEUE_URL"),
+    "actions": ("ACTIONS_DLQ_URL", "ACTIONS_QUEUE_URL"),
 }
 
 

@@ -119,6 +119,7 @@ class LocalStack:
         self.resources: cfn.LocalResources | None = None
         self._handlers: dict[str, Any] = {}
         self._routes: list[tuple[str, re.Pattern[str], str, str]] = []
+        self.receiver: Any = None  # the local webhook receiver, when the demo or `make serve` runs one
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -163,6 +164,9 @@ class LocalStack:
         # API Gateway prefers literal segments, then {param}, then {proxy+}
         self._routes.sort(key=lambda r: ("+}" in r[2], r[2].count("{"), -len(r[2])))
         os.environ["STAGE"] = "local"
+        from .receiver import port as hooks_port
+
+        os.environ["WEBHOOK_ALLOW_HOSTS"] = f"127.0.0.1:{hooks_port()}"  # the local receiver (receiver.py), no more
         sender = cfn.Resolver(template, self.resources, REGION).params.get("SenderAddress")
         if sender:
             self.verify_sender(sender)
@@ -191,7 +195,7 @@ class LocalStack:
         for fn in self.functions.values():
             env.update(fn.environment)
         assert self.resources
-        for kind in ("Mail", "Sms", "Pdf"):
+        for kind in ("Mail", "Sms", "Pdf", "Actions"):
             env[f"{kind.upper()}_DLQ_URL"] = self.resources.queues[f"{kind}DeadLetterQueue"]["url"]
         path.write_text(json.dumps({"endpoint": self.endpoint, "env": env, "pid": os.getpid()}, indent=2))
 
@@ -221,6 +225,11 @@ class LocalStack:
     ) -> tuple[int, dict[str, str], bytes]:
         """Play API Gateway (REST, proxy integration): route to the function, answer as it answers."""
         headers = dict(headers or {})
+        if "?" in path:  # a URL's query string, as API Gateway splits it off
+            from urllib.parse import parse_qsl
+
+            path, _, text = path.partition("?")
+            query = dict(parse_qsl(text)) | (query or {})
         raw = body.encode() if isinstance(body, str) else (body or b"")
         for m, pattern, resource, logical in self._routes:  # noqa: B007 - used after the loop
             match = pattern.match(path)

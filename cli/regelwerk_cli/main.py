@@ -160,6 +160,23 @@ def describe_run(run: dict) -> str:
     return "\n".join(lines)
 
 
+DEMO_CLOCK_STEP = "7d"  # the review request of examples/demo-shop/rules/review-request.yaml comes due
+
+
+def _advance_clock(stack, step: str) -> list:
+    """Start the local clock at the real time (if unset) and move it on; deliver what came due."""
+    from datetime import UTC, datetime
+
+    from . import clock
+
+    invoke = stack.invoke
+    if clock.now() is None:
+        clock.move_to(datetime.now(UTC).replace(microsecond=0), invoke)
+    _, fired = clock.advance(step, invoke)
+    stack.drain()
+    return fired
+
+
 def _start_demo_stack(log_level: str = "WARNING"):
     from . import config_dir
     from .localstack import LocalStack
@@ -168,6 +185,11 @@ def _start_demo_stack(log_level: str = "WARNING"):
     ensure_demo_secrets()
 
     stack = LocalStack(log_level=log_level).start()
+    from .receiver import Receiver
+
+    stack.receiver = Receiver().start() or Receiver()  # the demo's ERP webhook lands here
+    if stack.receiver.server is None:
+        print(f"note: port {stack.receiver.address} is taken; the demo's webhook will fail and show why")
     config = config_dir.read(DEMO_SHOP)
     config_dir.apply(config)
     sender = (config.shop.get("sender") or {}).get("email")
@@ -249,14 +271,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"from {DEMO_EVENTS.relative_to(ROOT)} ..."
         )
         results = _post_demo_events(stack, shop_id, key)
+        print(f"advancing the local clock by {DEMO_CLOCK_STEP}: delayed actions and schedules that come due run ...")
+        for item in _advance_clock(stack, DEMO_CLOCK_STEP):
+            print("  " + item.describe())
         assert stack.resources
-        found = outbox.collect(OUTBOX, stack.resources.buckets["DocumentsBucket"], [shop_id])
+        found = outbox.collect(
+            OUTBOX, stack.resources.buckets["DocumentsBucket"], [shop_id], webhooks=stack.receiver.received
+        )
         print()
         print(_summary(results, shop_id))
         print()
         dead = stack.dead_letters()
         print(
             f"outbox: {len(found['mail'])} e-mails, {len(found['sms'])} SMS, {len(found['pdf'])} PDFs, "
+            f"{len(found['tasks'])} tasks, {len(found['webhooks'])} webhooks, "
             f"{len(found['runs'])} run-log entries; dead letters: {sum(len(v) for v in dead.values())}"
         )
         print(f"open {OUTBOX / 'index.html'} to read them and why each rule did or did not fire")
@@ -267,6 +295,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(describe_run(run))
         return 0 if found["mail"] else 1
     finally:
+        stack.receiver.stop()
         stack.stop()
 
 

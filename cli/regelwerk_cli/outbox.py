@@ -1,8 +1,9 @@
 """./outbox/: everything the local stack's AWS received to send, as files a person can open.
 
 E-mails come from what SES accepted (.eml, plus the HTML part as .html), SMS from what SNS
-accepted (.txt), documents from the S3 bucket (.pdf); runs/ holds each event's run-log
-entry, and index.html links all of it together with why each rule did or did not fire.
+accepted (.txt), documents from the S3 bucket (.pdf), tasks from the tasks table, webhooks
+from the local receiver (.json); runs/ holds each event's run-log entry, and index.html links
+all of it together with why each rule did or did not fire.
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "x"
 
 
-def collect(outdir: Path, bucket: str, shop_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def collect(
+    outdir: Path, bucket: str, shop_ids: list[str], webhooks: list[dict[str, Any]] | None = None
+) -> dict[str, list[dict[str, Any]]]:
     import boto3
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
 
     if outdir.exists():
         shutil.rmtree(outdir)
-    for sub in ("mail", "sms", "pdf", "runs"):
+    for sub in ("mail", "sms", "pdf", "runs", "webhooks"):
         (outdir / sub).mkdir(parents=True)
-    found: dict[str, list[dict[str, Any]]] = {"mail": [], "sms": [], "pdf": [], "runs": []}
+    found: dict[str, list[dict[str, Any]]] = {"mail": [], "sms": [], "pdf": [], "runs": [], "tasks": [], "webhooks": []}
 
     for n, sent in enumerate(ses_backends[ACCOUNT][REGION].sent_messages, 1):
         raw = getattr(sent, "raw_data", None)
@@ -69,6 +72,7 @@ def collect(outdir: Path, bucket: str, shop_ids: list[str]) -> dict[str, list[di
                 "subject": str(msg["Subject"]),
                 "language": str(msg["Content-Language"]),
                 "attachments": attachments,
+                "action_id": "".join(str(msg["X-Regelwerk-Action"] or "").split()),  # unfolded
             }
         )
 
@@ -86,13 +90,27 @@ def collect(outdir: Path, bucket: str, shop_ids: list[str]) -> dict[str, list[di
             (outdir / name).write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
             found["pdf"].append({"file": name, "key": obj["Key"]})
 
+    for n, hook in enumerate(webhooks or [], 1):
+        name = f"webhooks/{n:02d}-{_slug(hook['path'])}.json"
+        (outdir / name).write_text(json.dumps(hook, indent=2, ensure_ascii=False), encoding="utf-8")
+        found["webhooks"].append(hook | {"file": name})
+
     from regelwerk.runs import list_runs
+    from regelwerk.tasks import list_tasks
+
+    for shop_id in shop_ids:
+        found["tasks"].extend(list_tasks(shop_id, limit=200)["tasks"])
 
     for shop_id in shop_ids:
         for run in list_runs(shop_id):
             name = f"runs/{_slug(run['received_at'])}-{run['run_id']}.json"
             (outdir / name).write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
             found["runs"].append(run | {"file": name})
+    deliveries = {aid: d for run in found["runs"] for aid, d in run.get("deliveries", {}).items()}
+    for m in found["mail"]:
+        due = deliveries.get(m["action_id"], {}).get("due")
+        if due:  # a delayed action: it went out when the (local) clock reached its time
+            m["delayed_until"] = due
     _index(outdir, found)
     return found
 
@@ -102,12 +120,25 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
     rows = []
     for m in found["mail"]:
         att = f" (attached: {e(', '.join(m['attachments']))})" if m["attachments"] else ""
+        if m.get("delayed_until"):
+            att += f" <b>delayed, sent when the clock reached {e(m['delayed_until'])}</b>"
         rows.append(
             f"<li><a href='{e(m['file'])}'>{e(m['subject'])}</a> → {e(m['to'])} [{e(m['language'])}]"
             f"{att} (<a href='{e(m['eml'])}'>.eml</a>)</li>"
         )
     sms = [f"<li><a href='{e(s['file'])}'>{e(s['to'])}</a>: {e(s['text'])}</li>" for s in found["sms"]]
     pdfs = [f"<li><a href='{e(p['file'])}'>{e(p['file'].split('/')[-1])}</a></li>" for p in found["pdf"]]
+    tasks = [
+        f"<li><b>{e(t['title'])}</b> [{e(t['state'])}] for {e(t.get('assignee') or 'anyone')}, due "
+        f"{e(str(t.get('due') or '-'))[:16]} (rule {e(t['rule'])})<pre>{e(t.get('body') or '')}</pre></li>"
+        for t in found["tasks"]
+    ]
+    hooks = [
+        f"<li><a href='{e(h['file'])}'>POST {e(h['path'])}</a>: {e(h['body'].get('type', ''))} of order "
+        f"{e(str((h['body'].get('order') or {}).get('number')))}, signature "
+        f"{'valid' if h['signature_valid'] else '<b>INVALID</b>'}</li>"
+        for h in found["webhooks"]
+    ]
     runs = []
     for run in found["runs"]:
         parts = []
@@ -119,10 +150,19 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
             parts.append(f"<p><code>{e(ev['type'])}</code></p><ul>{''.join(lines)}</ul>")
         if run.get("note"):
             parts.append(f"<p><i>{e(run['note'])}</i></p>")
+        cause = run.get("caused_by")
+        if cause:
+            parts.insert(
+                0,
+                f"<p>⤷ a status change made by rule <b>{e(cause['rule'])}</b> (chain depth {cause['depth']}) "
+                f"in run <code>{e(cause['run_id'])}</code></p>",
+            )
         deliveries = "".join(
             f"<li><code>{e(aid.split(':', 2)[-1])}</code>: <b>{e(d['state'])}</b>"
             + (f" – {e(str(d.get('reason')))}" if d.get("reason") else "")
             + (f" (id {e(str(d.get('provider_id')))[:40]})" if d.get("provider_id") else "")
+            + (f", delayed until {e(str(d['until']))[:16]}" if d.get("until") else "")
+            + (f" – {e(str(d['note']))}" if d.get("note") else "")
             + "</li>"
             for aid, d in sorted(run.get("deliveries", {}).items())
         )
@@ -141,6 +181,8 @@ section{{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.5rem
 <h2>E-mails ({len(found["mail"])})</h2><ul>{"".join(rows)}</ul>
 <h2>SMS ({len(found["sms"])})</h2><ul>{"".join(sms)}</ul>
 <h2>Documents ({len(found["pdf"])})</h2><ul>{"".join(pdfs)}</ul>
+<h2>Tasks ({len(found["tasks"])})</h2><ul>{"".join(tasks)}</ul>
+<h2>Webhooks received ({len(found["webhooks"])})</h2><ul>{"".join(hooks)}</ul>
 <h2>Run log: why each rule did or did not fire</h2>{"".join(runs)}
 """
     (outdir / "index.html").write_text(page, encoding="utf-8")

@@ -19,8 +19,8 @@ SECRET_VARS = {
 
 
 def ensure_demo_secrets() -> dict[str, str]:
-    """Random webhook secrets for the demo shop's platforms (kept if already set in the environment)."""
-    for var in SECRET_VARS.values():
+    """Random webhook secrets for the demo shop's platforms and its outgoing webhook (kept if already set)."""
+    for var in (*SECRET_VARS.values(), "DEMO_WEBHOOK_SECRET"):
         os.environ.setdefault(var, secrets.token_hex(16))
     return {platform: os.environ[var] for platform, var in SECRET_VARS.items()}
 

@@ -1,4 +1,4 @@
-"""admin: shop settings, rules, templates, runs, dry runs, simulations and customers (admin-scope key)."""
+"""admin: shop settings, rules, templates, runs, tasks, dry runs, simulations and customers (admin-scope key)."""
 
 import os
 
@@ -7,14 +7,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.admin_api import customers, dryruns, rules, runs, shop, templates
+from regelwerk.admin_api import customers, dryruns, rules, runs, shop, tasks, templates
 from regelwerk.admin_api.auth import require_admin
 from regelwerk.errors import RegelwerkError
 from regelwerk.observability import logger, metrics
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.use(middlewares=[require_admin])
-for module in (shop, rules, dryruns, templates, runs, customers):
+for module in (shop, rules, dryruns, templates, runs, tasks, customers):
     app.include_router(module.router)
 if os.environ.get("STAGE") == "local":
     app.enable_swagger(path="/v1/docs", title="Regelwerk admin API")

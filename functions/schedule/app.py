@@ -1,4 +1,5 @@
-"""schedule: EventBridge Scheduler invokes this with {"shop_id", "rule_id"} for each slot of a rule's cron."""
+"""schedule: EventBridge Scheduler invokes this for each slot of a rule's cron ({"shop_id", "rule_id"}) and for
+each shop's daily overdue scan ({"shop_id", "job": "overdue_scan"})."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,5 +12,13 @@ from regelwerk.schedules import run_scheduled_rule
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     # Scheduler passes the slot as <aws.scheduler.scheduled-time> in the input; a manual invoke may omit it
     slot = event.get("scheduled_time") or event["slot"]
+    if event.get("job") == "overdue_scan":  # the shop's daily dunning scan (regelwerk.dunning)
+        from regelwerk.dunning import scan
+
+        return scan(event["shop_id"], slot)
+    if event.get("job") == "dead_letter_digest":  # the owner's daily digest (regelwerk.digest)
+        from regelwerk.digest import send_digest
+
+        return send_digest(event["shop_id"], slot)
     result = run_scheduled_rule(event["shop_id"], event["rule_id"], slot)
     return result.as_dict()

@@ -303,7 +303,7 @@ def test_woocommerce_ping_is_answered_200_and_writes_nothing(shop):
 def test_signed_woocommerce_order_is_imported(shop):
     raw = woo_order()
     status, answer = post("woocommerce", raw, woo_headers(raw))
-    assert status == 202 and answer["rules_fired"] == ["language-from-country", "thank-you"]
+    assert status == 202 and answer["rules_fired"] == ["language-from-country", "start-packing", "thank-you"]
     doc = stored("727")
     assert (doc["status"], doc["currency"], doc["total"], doc["customer"]["email"]) == (
         "paid",

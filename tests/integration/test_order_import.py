@@ -20,7 +20,7 @@ def test_paid_german_order_gets_thank_you_and_invoice_with_pdf_attached(demo_sho
     status, answer = demo_shop.post((EVENTS / "01-order-anna-paid.json").read_bytes())
     assert status == 202
     assert answer["events"] == ["order.imported"]
-    assert answer["rules_fired"] == ["invoice-paid-orders", "thank-you"]
+    assert answer["rules_fired"] == ["invoice-paid-orders", "start-packing", "thank-you"]
     demo_shop.drain()
 
     # Then Anna gets a German thank-you and the invoice e-mail, which carries the PDF the rule made first
@@ -44,7 +44,7 @@ def test_paid_german_order_gets_thank_you_and_invoice_with_pdf_attached(demo_sho
     assert rules["shipped"]["reason"].startswith("trigger did not match")
     leaf = rules["invoice-paid-orders"]["conditions"]["all"][2]
     assert leaf == {"field": "order.total", "op": "gt", "value": 100, "actual": "149.90", "result": True}
-    assert {d["state"] for d in run["deliveries"].values()} == {"sent"}
+    assert {d["state"] for d in run["deliveries"].values()} == {"sent", "done"}  # done: start-packing
 
 
 def test_english_customer_gets_english_mail_and_no_invoice_when_unpaid(demo_shop):
@@ -93,7 +93,7 @@ def test_status_change_fires_shipped_rule_with_sms_in_e164_and_delivery_note(dem
     demo_shop.drain()
     assert status == 202
     assert answer["events"] == ["order.status_changed", "order.shipped"]
-    assert answer["rules_fired"] == ["shipped"]
+    assert answer["rules_fired"] == ["review-request", "shipped"]
     [(phone, text)] = sent_sms()
     assert phone == "+4915123456789"
     assert text.startswith("Kaffeerösterei Morgenrot: Ihre Bestellung 1001 ist unterwegs")

@@ -48,3 +48,33 @@ def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_
     customer = customer_from_item(item)
     assert customer.order_count == 50
     assert customer.total_spent == {"EUR": "1920.00"}  # 50 x 38.40, counted exactly
+
+
+def test_thirty_concurrent_events_against_the_shop_wide_marketing_limit_send_exactly_three(demo_shop):
+    from regelwerk.store.shops import get_shop, save_shop
+
+    shop = get_shop("demo")
+    save_shop(shop.model_validate(shop.model_dump() | {"marketing_limit": {"max": 3, "per": "7d"}}))
+    save_rule(
+        "demo",
+        {
+            "id": "promo",
+            "name": "Promo",
+            "category": "marketing",
+            "trigger": {"event": "order.imported"},
+            "actions": [{"type": "email", "template": "promo"}],
+        },
+    )
+    save_template("demo", "promo", "en", {"subject": "A promo", "text": "Hello!"})
+    bodies = [
+        json.dumps(order_event(2, id=f"cap-{i}", number=f"C{i}") | {"event_id": f"cap-{i}"}).encode() for i in range(30)
+    ]
+
+    def post(raw: bytes):
+        return api.receive_event("demo", "regelwerk", {"Authorization": f"Bearer {demo_shop.key}"}, raw)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(post, bodies))
+    demo_shop.drain()
+    assert sum("promo" in r.fired for r in results) == 3
+    assert len([m for m in sent_emails() if m["Subject"] == "A promo"]) == 3

@@ -122,13 +122,52 @@ def test_limit_forms(limit: Any, window: timedelta | None) -> None:
     assert load_rule(rule(limit=limit)).rule.limit_window == window
 
 
-@pytest.mark.parametrize(("delay", "ok"), [("1m", True), ("15m", True), ("16m", False), ("0m", False), ("7d", False)])
+@pytest.mark.parametrize(
+    ("delay", "ok"),
+    [("1m", True), ("15m", True), ("16m", True), ("7d", True), ("90d", True), ("0m", False), ("91d", False)],
+)
 def test_delay_bounds(delay: str, ok: bool) -> None:
     doc = with_actions({"type": "email", "template": "t", "delay": delay})
     if ok:
         assert load_rule(doc).rule.actions[0].delay == delay
     else:
-        assert problems_of(doc) == [("$.actions[0].delay", "delay must be between 1m and 15m in this version")]
+        assert problems_of(doc) == [("$.actions[0].delay", "delay must be between 1m and 90d")]
+
+
+def test_recheck_needs_a_delay() -> None:
+    doc = with_actions({"type": "email", "template": "t", "recheck": True})
+    assert problems_of(doc) == [("$.actions[0]", "recheck applies to delayed actions: give a delay too")]
+
+
+@pytest.mark.parametrize(
+    ("action", "path", "reason"),
+    [
+        ({"type": "webhook", "url": "https://hooks.example.com/x"}, "$.actions[0].secret", "required"),
+        ({"type": "webhook", "url": "ftp://x.example", "secret": {"env": "HOOK"}}, "$.actions[0].url", "https://"),
+        ({"type": "webhook", "url": "https://u:p@x.example/", "secret": {"env": "HOOK"}}, "$.actions[0].url", "user"),
+        ({"type": "webhook", "url": "https://x.example/", "secret": "plain"}, "$.actions[0].secret", "reference"),
+        ({"type": "export", "of": "products"}, "$.actions[0].of", "orders"),
+        ({"type": "export", "of": "orders", "window": "last_decade"}, "$.actions[0].window", "last_month"),
+        ({"type": "create_task"}, "$.actions[0].title", "required"),
+        ({"type": "create_task", "title": "x", "due": "soon"}, "$.actions[0].due", "duration"),
+        ({"type": "set_order_status"}, "$.actions[0].status", "required"),
+        ({"type": "notify_owner", "template": "t", "via": "fax"}, "$.actions[0].via", "email"),
+        ({"type": "notify_owner", "template": "t", "via": "sms", "attach": ["x"]}, "$.actions[0]", "attachments"),
+    ],
+)
+def test_new_actions_refuse_bad_parameters(action: dict, path: str, reason: str) -> None:
+    problems = problems_of(with_actions(action))
+    assert any(p == path and reason in r for p, r in problems), problems
+
+
+def test_notify_owner_travels_on_the_channel_it_names() -> None:
+    doc = with_actions(
+        {"type": "notify_owner", "template": "t"},
+        {"type": "notify_owner", "template": "t", "via": "sms"},
+        {"type": "create_task", "title": "Check {{ order.number }}", "due": "2d"},
+        {"type": "webhook", "url": "https://hooks.example.com/o", "secret": {"ssm": "/regelwerk/hook"}},
+    )
+    assert [a.queue for a in load_rule(doc).rule.actions] == ["mail", "sms", "actions", "actions"]
 
 
 @pytest.mark.parametrize(("text", "expected"), [("15m", timedelta(minutes=15)), (" 24h ", timedelta(hours=24))])

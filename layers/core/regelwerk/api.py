@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .ingest import IngestResult, event_id_for, process_order
+from .ingest import IngestResult, event_id_for, parse_json, process_order
 from .store.shops import authenticate
 
 if TYPE_CHECKING:
     from .adapters import Ping
+    from .adapters.stripe import Ignored
+    from .shop import Shop
 
 
 def receive_event(
@@ -19,12 +21,16 @@ def receive_event(
 
     Unknown platform 404; missing or wrong key or signature 401 (before anything is read);
     a body that is not the platform's order 422 naming the fields; nothing is written then.
+    For ``regelwerk``, a body with an ``invoice`` (and no ``order``) is the canonical invoice
+    event, processed as ``POST /v1/shops/{shop}/invoices/events`` does.
     """
     from .adapters import Ping, adapter_for
 
     adapter = adapter_for(platform)
     lower = {k.lower(): v for k, v in headers.items()}
     shop = adapter.authenticate(shop_id, lower, raw, now or datetime.now(UTC))
+    if platform == "regelwerk" and _is_invoice_event(raw):
+        return _invoice_event(shop, lower, raw)
     delivery = adapter.parse(shop, lower, raw)
     if isinstance(delivery, Ping):
         return delivery
@@ -36,13 +42,51 @@ def receive_event(
 
 def receive_invoice_event(shop_id: str, headers: dict[str, str], raw: bytes) -> IngestResult:
     """POST /v1/shops/{shop}/invoices/events: the canonical invoice event."""
-    from .invoices import parse_invoice_event, process_invoice
-
     lower = {k.lower(): v for k, v in headers.items()}
     shop = authenticate(shop_id, lower.get("authorization"), scope="ingest")
+    return _invoice_event(shop, lower, raw)
+
+
+def _is_invoice_event(raw: bytes) -> bool:
+    payload = parse_json(raw)
+    return isinstance(payload, dict) and "invoice" in payload and "order" not in payload
+
+
+def _invoice_event(shop: Shop, headers: dict[str, str], raw: bytes) -> IngestResult:
+    """The canonical invoice event, deduplicated on ``Idempotency-Key``, else ``event_id``, else the body,
+    alike on both routes that take it."""
+    from .invoices import parse_invoice_event, process_invoice
+
     event = parse_invoice_event(raw)
-    event_id = event_id_for(shop.id, "invoice", lower.get("idempotency-key") or event.event_id, raw)
+    event_id = event_id_for(shop.id, "invoice", headers.get("idempotency-key") or event.event_id, raw)
     return process_invoice(shop, event.invoice, event_id=event_id)
+
+
+def receive_stripe_event(
+    shop_id: str, headers: dict[str, str], raw: bytes, *, now: datetime | None = None
+) -> IngestResult | Ignored:
+    """POST /v1/shops/{shop}/events/stripe: Stripe's invoice and subscription events.
+
+    A missing, wrong or stale ``Stripe-Signature`` is 401 before the body is read; an event type
+    Regelwerk does not use is 200 ``{"ignored": type}``; neither writes anything. Deduplicated on
+    Stripe's event id.
+    """
+    from .adapters import stripe
+    from .invoices import process_invoice, process_subscription_event
+
+    lower = {k.lower(): v for k, v in headers.items()}
+    shop = stripe.authenticate(shop_id, lower, raw, now or datetime.now(UTC))
+    event = stripe.parse(shop, lower, raw)
+    if isinstance(event, stripe.Ignored):
+        return event
+    event_id = event_id_for(shop.id, stripe.PLATFORM, event.event_id, raw)
+    if event.invoice is not None:
+        invoice = stripe.against_stored(shop.id, event.invoice)
+        return process_invoice(shop, invoice, event_id=event_id, platform=stripe.PLATFORM)
+    assert event.subscription is not None and event.trigger is not None
+    return process_subscription_event(
+        shop, event.subscription, event.trigger, event_id=event_id, platform=stripe.PLATFORM
+    )
 
 
 def health() -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -165,6 +166,19 @@ def _erase_order(order: Order) -> Order:
     return order.model_copy(update={"customer": info, "note": None, **addresses})
 
 
+def erased_profile(customer: Customer) -> Customer:
+    """The customer without personal data: language, country, tags, groups and the aggregates stay."""
+    return customer.model_copy(
+        update={
+            "email": None,
+            "phone": None,
+            "external_id": None,
+            "first_name": ERASED if customer.first_name else None,
+            "last_name": ERASED if customer.last_name else None,
+        }
+    )
+
+
 def erase_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
     """GDPR erasure: the customer's personal data goes from their record and from every order of theirs.
 
@@ -188,16 +202,7 @@ def erase_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
         else:
             raise Conflict("an order of this customer keeps changing; try the erasure again")
     item = _get(shop_id, customer_id)
-    customer = customer_from_item(item)
-    erased = customer.model_copy(
-        update={
-            "email": None,
-            "phone": None,
-            "external_id": None,
-            "first_name": ERASED if customer.first_name else None,
-            "last_name": ERASED if customer.last_name else None,
-        }
-    )
+    erased = erased_profile(customer_from_item(item))
     now = datetime.now(UTC).isoformat()
     item.update(
         actions=[CustomerItem.document.set(profile_document(erased)), CustomerItem.erased_at.set(now)],
@@ -228,8 +233,12 @@ MAX_IMPORT_ROWS = 5000
 _LIST_SEPARATOR = "|"
 
 
-def _cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection): such text gets a leading apostrophe."""
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection): such text gets a leading apostrophe.
+
+    A leading + or - followed only by digits, spaces and ``()/.-`` (a phone number, a negative
+    amount) stays as it is: it can hold no function call.
+    """
     phone_like = re.fullmatch(r"[+-][\d\s()/.-]*", value)
     if value[:1] in ("=", "@", "\t", "\r") or (value[:1] in ("+", "-") and not phone_like):
         return "'" + value
@@ -242,30 +251,43 @@ def _uncell(value: str) -> str:
     return value
 
 
-def export_csv(shop_id: str) -> str:
-    """Every customer of the shop as CSV with a header; tags and groups joined with '|'."""
+def write_csv(columns: Sequence[str], rows: Iterable[dict[str, str]]) -> str:
+    """CSV text: a header of ``columns``, then each row's cells in that order, defused; comma-separated, CRLF."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in CustomerItem.query(shop_id):
-        c = customer_from_item(item)
-        row = {
-            "id": c.id,
-            "email": c.email or "",
-            "first_name": c.first_name or "",
-            "last_name": c.last_name or "",
-            "phone": c.phone or "",
-            "language": c.language or "",
-            "country": c.country or "",
-            "tags": _LIST_SEPARATOR.join(c.tags),
-            "groups": _LIST_SEPARATOR.join(c.groups),
-            "order_count": str(c.order_count),
-            "total_spent": _LIST_SEPARATOR.join(f"{cur} {amount}" for cur, amount in c.total_spent.items()),
-            "first_order_at": c.first_order_at.isoformat() if c.first_order_at else "",
-            "last_order_at": c.last_order_at.isoformat() if c.last_order_at else "",
-        }
-        writer.writerow([_cell(row[col]) for col in CSV_COLUMNS])
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row[col]) for col in columns])
     return out.getvalue()
+
+
+def customer_row(customer: Customer, zone: tzinfo | None = None) -> dict[str, str]:
+    """A customer as CSV cells (``CSV_COLUMNS``); times as ISO 8601, in ``zone`` if given."""
+
+    def when(value: datetime | None) -> str:
+        return "" if value is None else (value.astimezone(zone) if zone else value).isoformat()
+
+    c = customer
+    return {
+        "id": c.id,
+        "email": c.email or "",
+        "first_name": c.first_name or "",
+        "last_name": c.last_name or "",
+        "phone": c.phone or "",
+        "language": c.language or "",
+        "country": c.country or "",
+        "tags": _LIST_SEPARATOR.join(c.tags),
+        "groups": _LIST_SEPARATOR.join(c.groups),
+        "order_count": str(c.order_count),
+        "total_spent": _LIST_SEPARATOR.join(f"{cur} {amount}" for cur, amount in c.total_spent.items()),
+        "first_order_at": when(c.first_order_at),
+        "last_order_at": when(c.last_order_at),
+    }
+
+
+def export_csv(shop_id: str) -> str:
+    """Every customer of the shop as CSV with a header; tags and groups joined with '|'."""
+    return write_csv(CSV_COLUMNS, (customer_row(customer_from_item(item)) for item in CustomerItem.query(shop_id)))
 
 
 class CsvRow(BaseModel):

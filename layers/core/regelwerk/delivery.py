@@ -33,6 +33,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from . import queue
 from .errors import ActionFailed
 from .observability import logger
+from .rule import queue_of
 from .store.tables import LedgerItem, RunItem
 
 LEASE = timedelta(minutes=5)  # longer than any consumer's timeout (see template.yaml)
@@ -40,8 +41,16 @@ LEDGER_DAYS = 14  # longer than the queues' retention, so every redelivery still
 MAX_RECEIVES = 5  # the queues' maxReceiveCount in template.yaml
 
 
+MAX_THROTTLED = 12  # a message the provider throttled is put back this often (backoff up to 15 minutes) at most
+THROTTLE_PAUSE_SECONDS = 5  # the first pause; it doubles with each throttle
+
+
 class RetryLater(Exception):
     """Another consumer holds the claim right now: let SQS deliver this message again later."""
+
+
+class Throttled(Exception):
+    """The provider refused for its sending rate (SES, SNS): nothing was sent, try again after a pause."""
 
 
 @dataclass
@@ -49,14 +58,19 @@ class Outcome:
     provider_id: str | None = None
     output: dict[str, Any] | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    state: str = "sent"  # "done" for actions that change data; "stopped" when a guard held the action back
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _record(msg: dict[str, Any], state: str, **extra: Any) -> None:
+def record(msg: dict[str, Any], state: str, **extra: Any) -> None:
     """Set this action's delivery state in the run log (one UpdateItem on a map path)."""
+    if msg.get("release_note"):  # a delayed action: what was decided when it came due stays in its entry
+        extra.setdefault("note", msg["release_note"])
+    if msg.get("delayed_from"):
+        extra.setdefault("due", msg["delayed_from"])
     entry = {
         "state": state,
         "rule": msg["rule_id"],
@@ -65,11 +79,11 @@ def _record(msg: dict[str, Any], state: str, **extra: Any) -> None:
         "at": _now().isoformat(),
         **{k: v for k, v in extra.items() if v is not None},
     }
+    actions = [RunItem.deliveries[msg["action_id"]].set(entry)]
+    if state == "dead_lettered":  # into the sparse index the owner's daily digest reads
+        actions.append(RunItem.dead_at.set(entry["at"]))
     try:
-        RunItem(msg["shop_id"], msg["run_id"]).update(
-            actions=[RunItem.deliveries[msg["action_id"]].set(entry)],
-            condition=RunItem.run_id.exists(),
-        )
+        RunItem(msg["shop_id"], msg["run_id"]).update(actions=actions, condition=RunItem.run_id.exists())
     except UpdateError:
         logger.warning("run log entry missing", extra={"run_id": msg["run_id"], "action_id": msg["action_id"]})
 
@@ -101,6 +115,8 @@ def deliver(
             logger.info("duplicate delivery skipped", extra={"action_id": msg["action_id"]})
             # the first copy may have died before queuing the next action: queuing it again is harmless
             done = json.loads(existing.detail or "{}")
+            if done.get("skipped"):  # held back when it was due: so is the rest of its chain
+                return "duplicate"
             _queue_next(msg, Outcome(provider_id=done.get("provider_id"), output=done.get("output")))
             return "duplicate"
         if existing.status == "unconfirmed":
@@ -110,7 +126,7 @@ def deliver(
             raise RetryLater(f"action {msg['action_id']} is being sent by another consumer") from exc
         if not repeatable:
             LedgerItem(key).update(actions=[LedgerItem.status.set("unconfirmed")])
-            _record(
+            record(
                 msg,
                 "unconfirmed",
                 reason="the handler stopped while sending; not sent again to avoid a "
@@ -118,13 +134,25 @@ def deliver(
             )
             return "unconfirmed"
         claim.save()  # a repeatable action whose worker died: take the claim over and redo it
+    if msg.get("event_type") == "invoice.overdue":
+        from .dunning import still_due
+
+        reason = still_due(msg)
+        if reason:  # paid (or moved on) since the reminder was planned
+            LedgerItem(key).update(actions=[LedgerItem.status.set("sent"), LedgerItem.detail.set('{"skipped": true}')])
+            record(msg, "skipped", reason=reason)
+            return "skipped"
     try:
         outcome = perform(msg)
+    except Throttled as exc:
+        if msg.get("throttled", 0) < MAX_THROTTLED:
+            return _back_off(msg, key, str(exc))
+        raise
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ActionFailed) else str(exc)
         LedgerItem(key).update(actions=[LedgerItem.status.set("failed"), LedgerItem.updated_at.set(_now().isoformat())])
         final = receive_count >= MAX_RECEIVES
-        _record(
+        record(
             msg,
             "dead_lettered" if final else "failed",
             reason=reason[:1000],
@@ -144,11 +172,34 @@ def deliver(
             LedgerItem.updated_at.set(_now().isoformat()),
         ]
     )
-    _record(
-        msg, "sent", provider_id=outcome.provider_id, attempts=receive_count, output=outcome.output, **outcome.detail
+    record(
+        msg,
+        outcome.state,
+        provider_id=outcome.provider_id,
+        attempts=receive_count,
+        output=outcome.output,
+        **outcome.detail,
     )
-    _queue_next(msg, outcome)
-    return "sent"
+    if outcome.state != "stopped":
+        _queue_next(msg, outcome)
+    return outcome.state
+
+
+def _back_off(msg: dict[str, Any], key: str, reason: str) -> str:
+    """Put a throttled message back on its queue with a growing delay; this copy then counts as handled.
+
+    Nothing was sent, so releasing the claim (state ``failed``, which the next copy may take) cannot
+    duplicate; and the copy is on the queue before this one is deleted, so nothing is lost. Unlike an
+    SQS retry it does not use up the message's receives, so a long throttle never dead-letters it.
+    """
+    n = int(msg.get("throttled", 0)) + 1
+    seconds = min(900, THROTTLE_PAUSE_SECONDS * 2**n)
+    LedgerItem(key).update(actions=[LedgerItem.status.set("failed"), LedgerItem.updated_at.set(_now().isoformat())])
+    served = {k: v for k, v in msg["action"].items() if k != "delay"}  # its own delay was served already
+    again = msg | {"action": served, "throttled": n, "delay_seconds": seconds}
+    queue.send([(queue_of(msg["action"]), again)])
+    record(msg, "throttled", reason=reason[:500], note=f"provider rate limit: retrying in {seconds} s (pause {n})")
+    return "throttled"
 
 
 def _queue_next(msg: dict[str, Any], outcome: Outcome) -> None:
@@ -174,7 +225,12 @@ def _queue_next(msg: dict[str, Any], outcome: Outcome) -> None:
         depth=msg.get("depth", 0),
     )
     queue.send([(nxt["queue"], follow)])
-    _record(follow, "queued")
+    from . import delays
+
+    if delays.is_long(follow):
+        record(follow, "delayed", until=delays.due_at(follow).isoformat())
+    else:
+        record(follow, "queued")
 
 
 def deliver_record(record: Any, perform: Callable[[dict[str, Any]], Outcome], *, repeatable: bool = False) -> str:

@@ -97,14 +97,27 @@ def plan_actions(compiled: CompiledRule, run_id: str, event_type: str) -> list[P
     return planned
 
 
-def evaluate(rules: list[CompiledRule], event_type: str, ctx: dict[str, Any], run_id: str) -> list[RuleOutcome]:
-    """Evaluate every rule against one event. Rules whose trigger matches get a full condition explanation."""
+def evaluate(
+    rules: list[CompiledRule],
+    event_type: str,
+    ctx: dict[str, Any],
+    run_id: str,
+    *,
+    any_trigger: bool = False,
+    action_key: str | None = None,
+) -> list[RuleOutcome]:
+    """Evaluate every rule against one event. Rules whose trigger matches get a full condition explanation.
+
+    ``any_trigger``: the rule was started by hand or over a selection, whatever its trigger says.
+    ``action_key``: what the planned actions' ids are made of instead of the event type, when one
+    event type occurs several times in a run (``article.paid#2``: once per line item).
+    """
     event = ctx.get("event") or {}
     outcomes = []
     for compiled in rules:
         rule = compiled.rule
         base = {"rule_id": rule.id, "rule_version": rule.version, "name": rule.name}
-        matched = any(t.matches(event_type, event) for t in rule.all_triggers)
+        matched = any_trigger or any(t.matches(event_type, event) for t in rule.all_triggers)
         if not rule.enabled:
             outcomes.append(RuleOutcome(**base, fired=False, reason="rule is disabled", trigger_matched=matched))
             continue
@@ -121,19 +134,14 @@ def evaluate(rules: list[CompiledRule], event_type: str, ctx: dict[str, Any], ru
         fired = compiled.condition.matches(ctx)
         explanation = compiled.condition.explain(ctx)
         if not fired:
-            failed = _first_failed(explanation)
-            reason = "conditions not met"
-            if failed:
-                value = (
-                    ""
-                    if failed["op"] in ("exists", "not_exists", "changed", "held")
-                    else f" {_show(failed.get('value'))}"
-                )
-                reason += (
-                    f": {failed['field']} {failed['op']}{value} was false (actual value: {_show(failed.get('actual'))})"
-                )
             outcomes.append(
-                RuleOutcome(**base, fired=False, reason=reason, trigger_matched=True, conditions=explanation)
+                RuleOutcome(
+                    **base,
+                    fired=False,
+                    reason=failure_reason(explanation),
+                    trigger_matched=True,
+                    conditions=explanation,
+                )
             )
             continue
         outcomes.append(
@@ -143,10 +151,37 @@ def evaluate(rules: list[CompiledRule], event_type: str, ctx: dict[str, Any], ru
                 trigger_matched=True,
                 conditions=explanation,
                 reason="trigger matched and all conditions held" if explanation else "trigger matched (no conditions)",
-                actions=plan_actions(compiled, run_id, event_type),
+                actions=plan_actions(compiled, run_id, action_key or event_type),
             )
         )
     return outcomes
+
+
+def failure_reason(explanation: dict[str, Any] | None) -> str:
+    """'conditions not met: order.total gt 100 was false (actual value: 80.00 EUR)'."""
+    reason = "conditions not met"
+    failed = _first_failed(explanation)
+    if failed:
+        value = "" if failed["op"] in ("exists", "not_exists", "changed", "held") else f" {_show(failed.get('value'))}"
+        reason += f": {failed['field']} {failed['op']}{value} was false (actual value: {_show(failed.get('actual'))})"
+    return reason
+
+
+def article_results(
+    kind: str, line_items: list[dict[str, Any]], rules: list[CompiledRule], ctx: dict[str, Any], run_id: str
+) -> list[tuple[str, dict[str, Any], list[RuleOutcome]]]:
+    """``article.paid`` / ``article.invoiced``: one event per line item with a SKU (WBS Factura's article
+    processes), evaluated only when some rule waits for it, so the run log is not filled with misses."""
+    if not any(t.event == kind for c in rules for t in c.rule.all_triggers):
+        return []
+    out = []
+    for i, item in enumerate(line_items):
+        if not item.get("sku"):
+            continue
+        event = ctx["event"] | {"type": kind, "sku": item["sku"], "quantity": item.get("quantity"), "line": i}
+        line_ctx = ctx | {"event": event, "line_item": item}
+        out.append((kind, line_ctx, evaluate(rules, kind, line_ctx, run_id, action_key=f"{kind}#{i}")))
+    return out
 
 
 def _first_failed(node: dict[str, Any] | None) -> dict[str, Any] | None:

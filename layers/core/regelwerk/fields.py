@@ -1,8 +1,9 @@
 """The fields a condition can test: paths over the canonical context, each with its kind.
 
 The context a rule sees has five parts: ``order``, ``customer``, ``invoice``, ``shop`` and
-``event`` (plus ``previous.order``, the order as it was before this event). Each leaf has a
-kind, which decides the operators it allows and how a condition's value is read.
+``event`` (plus ``previous.order``, the order as it was before this event, and ``subscription``
+on subscription events). Each leaf has a kind, which decides the operators it allows and how a
+condition's value is read.
 """
 
 from __future__ import annotations
@@ -70,6 +71,29 @@ def _walk(prefix: str, model: type[BaseModel], out: dict[str, str]) -> None:
             out[path] = kind
 
 
+# subscription.started / subscription.cancelled: the subscription as the Stripe adapter reads it
+_SUBSCRIPTION = {
+    "subscription.id": "string",
+    "subscription.customer_id": "string",
+    "subscription.status": "string",
+    "subscription.plan": "string",
+    "subscription.price_id": "string",
+    "subscription.product_id": "string",
+    "subscription.interval": "string",
+    "subscription.interval_count": "integer",
+    "subscription.quantity": "integer",
+    "subscription.amount": "money",
+    "subscription.currency": "string",
+    "subscription.started_at": "datetime",
+    "subscription.current_period_end": "datetime",
+    "subscription.trial_end": "datetime",
+    "subscription.cancel_at_period_end": "boolean",
+    "subscription.canceled_at": "datetime",
+    "subscription.ended_at": "datetime",
+    "subscription.cancellation_reason": "string",
+}
+
+
 @lru_cache(maxsize=1)
 def field_kinds() -> dict[str, str]:
     """Every known field path and its kind."""
@@ -96,11 +120,22 @@ def field_kinds() -> dict[str, str]:
             "event.status": "string",
             "event.previous_status": "string",
             "event.sku": "string",
+            "event.quantity": "integer",
+            "line_item.sku": "string",
+            "line_item.name": "string",
+            "line_item.quantity": "integer",
             "event.platform": "string",
             "event.topic": "string",
             "event.schedule_slot": "string",
+            # invoice.overdue: the dunning step reached (dunning.py)
+            "dunning.level": "integer",
+            "dunning.name": "string",
+            "dunning.fee": "decimal",
+            "dunning.after_days": "integer",
+            "dunning.days_overdue": "integer",
         }
     )
+    out.update(_SUBSCRIPTION)
     for path, kind in list(out.items()):
         if path.startswith("order."):
             out["previous." + path] = kind
@@ -115,6 +150,8 @@ def kind_of(path: str) -> str | None:
     # the original platform body is kept as-is: any path below it is allowed
     if path.startswith(("order.raw.", "event.raw.")):
         return "any"
+    if path.startswith("subscription.metadata.") and len(path) > len("subscription.metadata."):
+        return "string"  # Stripe's metadata: the shop's own keys, string values
     # money spent per currency: customer.total_spent.EUR
     if path.startswith("customer.total_spent.") and len(path) == len("customer.total_spent.") + 3:
         return "decimal"

@@ -32,7 +32,7 @@ from . import queue
 from .context import rule_context
 from .customer import apply_order, customer_id_for
 from .customer_actions import apply_customer_actions
-from .engine import RuleOutcome, evaluate
+from .engine import RuleOutcome, article_results, evaluate
 from .errors import InvalidInput, MalformedBody, PayloadTooLarge, pydantic_problems
 from .order import Order, OrderEvent
 from .settings import settings
@@ -157,6 +157,7 @@ def process_order(
     received_at: datetime | None = None,
     raw: dict[str, Any] | None = None,
     topic: str | None = None,
+    caused_by: dict[str, Any] | None = None,
 ) -> IngestResult:
     """Run one order event through the shop's rules. Safe to call again with the same event id.
 
@@ -208,9 +209,13 @@ def process_order(
                 "status": order.status,
                 "previous_status": previous.status if previous else None,
                 "raw": raw,
+                "caused_by": caused_by,
             }
             ctx = base_ctx | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, run_id)))
+            paid_now = event_type == "order.paid" or (event_type == "order.imported" and order.paid_at is not None)
+            if paid_now:  # and once per line item, for rules on article.paid
+                results.extend(article_results("article.paid", ctx["order"]["line_items"], rules, ctx, run_id))
         if raw is not None:
             results = _raw_for_messages(results, raw)
 
@@ -242,11 +247,13 @@ def process_order(
             results=results,
             rules=rules,
             customer_id=customer_id,
-            subject={"order_id": order.id, "order_number": order.number},
+            subject={"order_id": order.id, "order_number": order.number}
+            | ({"caused_by": caused_by} if caused_by else {}),
             writes=writes,
             note=note,
             suppressed=suppressed,
             inline=inline,
+            depth=int((caused_by or {}).get("depth", 0)),
         )
         if result is not None:
             return result
@@ -267,6 +274,7 @@ def commit_run(
     note: str | None,
     suppressed: dict[str, str],
     inline: dict[str, dict[str, Any]] | None = None,
+    depth: int = 0,
 ) -> IngestResult | None:
     """Write the run, the changed records and the limit claims in one transaction, then queue the actions.
 
@@ -274,7 +282,7 @@ def commit_run(
     frequency-limit claim was lost; ``suppressed`` then says which rules to hold back).
     """
     claims = _limit_claims(shop, rules, results, customer_id, received_at, suppressed) if customer_id else []
-    messages, deliveries = _messages(shop, run_id, results, inline)
+    messages, deliveries = _messages(shop, run_id, results, inline, depth)
     events = [t for t, _, _ in results]
     run_doc = {
         "run_id": run_id,
@@ -371,7 +379,56 @@ def _limit_claims(
             item = LedgerItem(key, status="claimed", expiration=expires, updated_at=now.isoformat())
             condition = LedgerItem.id.does_not_exist() | (LedgerItem.expiration < now)
             claims[key] = (item, condition, rule.id)
+    cap = _marketing_claim(shop, by_id, results, customer_id, now)
+    if cap is not None:
+        claims[cap[0].id] = cap
     return list(claims.values())
+
+
+def _marketing_claim(
+    shop: Shop, rules: dict[str, Any], results: list, customer_id: str, now: datetime
+) -> tuple[LedgerItem, Any, str] | None:
+    """The shop-wide marketing limit: how many marketing rules may still fire for this customer.
+
+    The customer's recent marketing sends are one ledger item (``cap#<shop>#<customer>``), written
+    in the event's transaction on the condition that nobody changed it since it was read: of two
+    concurrent events, one retries and then sees the other's sends. Rules beyond the limit are held
+    back with the reason in the run log; transactional rules never count.
+    """
+    import json
+    import uuid
+
+    from .rule import parse_duration
+
+    limit = shop.marketing_limit
+    if limit is None:
+        return None
+    marketing = [o for _, _, outs in results for o in outs if o.fired and rules[o.rule_id].category == "marketing"]
+    if not marketing:
+        return None
+    window = parse_duration(limit.per)
+    key = f"cap#{shop.id}#{customer_id}"
+    held = _maybe_get(LedgerItem, key, None)
+    sent = [t for t in json.loads(held.detail or "[]") if datetime.fromisoformat(t) > now - window] if held else []
+    room = max(0, limit.max - len(sent))
+    for outcome in marketing[room:]:
+        outcome.fired = False
+        outcome.actions = []
+        outcome.limit = f"shop-wide marketing limit reached: {len(sent)} of {limit.max} per {limit.per}"
+        outcome.reason = f"suppressed: at most {limit.max} marketing messages per customer per {limit.per}"
+    if room == 0:
+        return None
+    for outcome in marketing[:room]:
+        outcome.limit = f"marketing limit: {len(sent) + 1} of {limit.max} per {limit.per}"
+    item = LedgerItem(
+        key,
+        status="cap",
+        detail=json.dumps(sent + [now.isoformat()] * len(marketing[:room])),
+        expiration=now + window,
+        updated_at=f"{now.isoformat()}#{uuid.uuid4().hex[:8]}",  # the version the next writer checks
+    )
+    condition = LedgerItem.id.does_not_exist() if held is None else (LedgerItem.updated_at == held.updated_at)
+    return item, condition, "marketing-limit"
 
 
 def _limit_text(rule: Any) -> str:
@@ -379,8 +436,10 @@ def _limit_text(rule: Any) -> str:
 
 
 def _messages(
-    shop: Shop, run_id: str, results: list, inline: dict[str, dict[str, Any]] | None = None
+    shop: Shop, run_id: str, results: list, inline: dict[str, dict[str, Any]] | None = None, depth: int = 0
 ) -> tuple[list[tuple[str, dict]], dict[str, Any]]:
+    from . import delays
+
     messages: list[tuple[str, dict]] = []
     deliveries: dict[str, Any] = {}
     for event_type, ctx, outcomes in results:
@@ -400,22 +459,21 @@ def _messages(
                     continue
                 if planned.waiting:
                     continue
-                messages.append(
-                    (
-                        planned.queue,
-                        queue.message(
-                            shop_id=shop.id,
-                            run_id=run_id,
-                            event_type=event_type,
-                            action_id=planned.action_id,
-                            rule_id=planned.rule_id,
-                            rule_version=planned.rule_version,
-                            action=planned.action,
-                            context=ctx,
-                            then=planned.then,
-                        ),
-                    )
+                body = queue.message(
+                    shop_id=shop.id,
+                    run_id=run_id,
+                    event_type=event_type,
+                    action_id=planned.action_id,
+                    rule_id=planned.rule_id,
+                    rule_version=planned.rule_version,
+                    action=planned.action,
+                    context=ctx,
+                    then=planned.then,
+                    depth=depth,
                 )
+                if delays.is_long(body):
+                    deliveries[planned.action_id] |= {"state": "delayed", "until": delays.due_at(body).isoformat()}
+                messages.append((planned.queue, body))
     return messages, deliveries
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pynamodb.transactions import TransactGet
 
 from .context import rule_context
-from .engine import RuleOutcome, evaluate
+from .engine import RuleOutcome, article_results, evaluate
 from .errors import InvalidInput, pydantic_problems
 from .ingest import (
     _MAX_ATTEMPTS,
@@ -65,10 +65,30 @@ def derive_invoice_events(previous: Invoice | None, invoice: Invoice) -> list[st
     return events
 
 
+def mark_open(item: InvoiceItem, invoice: Invoice) -> None:
+    """Write the invoice into its item, in the sparse open-by-due index exactly while it is open."""
+    item.status = invoice.status
+    item.document = invoice.model_dump_json()
+    is_open = invoice.status == "open"
+    item.open_shop = item.shop_id if is_open else None  # None removes the attribute: out of the index
+    item.due_at = invoice.due_at.astimezone(UTC).isoformat() if is_open else None
+
+
 def process_invoice(
-    shop: Shop, invoice: Invoice, *, event_id: str, platform: str = "regelwerk", received_at: datetime | None = None
+    shop: Shop,
+    invoice: Invoice,
+    *,
+    event_id: str,
+    platform: str = "regelwerk",
+    received_at: datetime | None = None,
+    events: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> IngestResult:
-    """Run one invoice event through the shop's rules. Safe to call again with the same event id."""
+    """Run one invoice event through the shop's rules. Safe to call again with the same event id.
+
+    ``events``: the trigger events to emit instead of those the change shows (the dunning scan's
+    ``invoice.overdue``); ``extra``: more context for the rules (``dunning``).
+    """
     received_at = received_at or datetime.now(UTC)
     suppressed: dict[str, str] = {}
     for attempt in range(_MAX_ATTEMPTS):
@@ -81,7 +101,7 @@ def process_invoice(
         if run is not None:
             return _resume(run, event_id)
         previous = Invoice.model_validate_json(stored.document) if stored else None
-        events = derive_invoice_events(previous, invoice)
+        emitted = events if events is not None else derive_invoice_events(previous, invoice)
         customer = order = None
         if invoice.customer_id:
             item = _maybe_get(CustomerItem, shop.id, invoice.customer_id)
@@ -90,9 +110,9 @@ def process_invoice(
             item = _maybe_get(OrderItem, shop.id, invoice.order_id)
             order = Order.model_validate_json(item.document) if item else None
         rules = load_rules(shop.id)
-        base = rule_context(shop, order=order, customer=customer, invoice=invoice_context(invoice))
+        base = rule_context(shop, order=order, customer=customer, invoice=invoice_context(invoice)) | (extra or {})
         results: list[tuple[str, dict[str, Any], list[RuleOutcome]]] = []
-        for event_type in events:
+        for event_type in emitted:
             event = {
                 "id": event_id,
                 "type": event_type,
@@ -103,9 +123,10 @@ def process_invoice(
             }
             ctx = base | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, event_id)))
+            if event_type == "invoice.sent" and order is not None:  # once per line item of the invoiced order
+                results.extend(article_results("article.invoiced", ctx["order"]["line_items"], rules, ctx, event_id))
         item = stored or InvoiceItem(shop.id, invoice.id)
-        item.status = invoice.status
-        item.document = invoice.model_dump_json()
+        mark_open(item, invoice)
         result = commit_run(
             shop,
             run_id=event_id,
@@ -116,9 +137,65 @@ def process_invoice(
             customer_id=invoice.customer_id,
             subject={"invoice_id": invoice.id, "invoice_number": invoice.number, "order_id": invoice.order_id},
             writes=[lambda tx, item=item: tx.save(item)],
-            note=None if events else "invoice unchanged for the rules: no trigger event",
+            note=None if emitted else "invoice unchanged for the rules: no trigger event",
             suppressed=suppressed,
         )
         if result is not None:
             return result
     raise RuntimeError("invoice event could not be applied after several attempts")
+
+
+SUBSCRIPTION_EVENTS = ("subscription.started", "subscription.cancelled")
+
+
+def process_subscription_event(
+    shop: Shop,
+    subscription: dict[str, Any],
+    event_type: str,
+    *,
+    event_id: str,
+    platform: str = "stripe",
+    received_at: datetime | None = None,
+) -> IngestResult:
+    """Run one subscription event (``subscription.started`` / ``subscription.cancelled``) through the
+    shop's rules. Safe to call again with the same event id; nothing but the run is stored.
+
+    Rules see ``subscription`` as the adapter reads it (``id``, ``customer_id``, ``status``, ``plan``,
+    ``price_id``, ``amount``, ``current_period_end``, ...; see fields.py) and ``event.status``, the
+    subscription's status. ``customer`` is empty: the platform's customer id is not the shop's.
+    """
+    if event_type not in SUBSCRIPTION_EVENTS:
+        raise ValueError(f"not a subscription event: {event_type!r}")
+    received_at = received_at or datetime.now(UTC)
+    suppressed: dict[str, str] = {}
+    for attempt in range(_MAX_ATTEMPTS):
+        _backoff(attempt)
+        run = _maybe_get(RunItem, shop.id, event_id)
+        if run is not None:
+            return _resume(run, event_id)
+        rules = load_rules(shop.id)
+        event = {
+            "id": event_id,
+            "type": event_type,
+            "received_at": received_at.isoformat(),
+            "platform": platform,
+            "status": subscription.get("status"),
+            "previous_status": None,
+        }
+        ctx = rule_context(shop) | {"subscription": subscription, "event": event}
+        result = commit_run(
+            shop,
+            run_id=event_id,
+            platform=platform,
+            received_at=received_at,
+            results=[(event_type, ctx, evaluate(rules, event_type, ctx, event_id))],
+            rules=rules,
+            customer_id=None,
+            subject={"subscription_id": subscription["id"]},
+            writes=[],
+            note=None,
+            suppressed=suppressed,
+        )
+        if result is not None:
+            return result
+    raise RuntimeError("subscription event could not be applied after several attempts")

@@ -7,20 +7,26 @@ from email.utils import formataddr, make_msgid
 from typing import Any
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from . import portal
-from .delivery import Outcome
+from .delivery import Outcome, Throttled
 from .errors import ActionFailed
 from .settings import settings
 from .store.rules import get_template
 from .templates import choose_language, render
 
 _clients: dict[str, Any] = {}
+# SES's answers when the account's sending rate is exceeded: the message is put back with a pause (delivery.py)
+THROTTLING = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"})
+# client side: botocore's adaptive mode slows this client down when SES starts throttling
+_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 3})
 
 
 def _client(name: str) -> Any:
     if name not in _clients:
-        _clients[name] = boto3.client(name, region_name=settings().aws_region)
+        _clients[name] = boto3.client(name, region_name=settings().aws_region, config=_CONFIG)
     return _clients[name]
 
 
@@ -41,6 +47,11 @@ def recipient(to: str, ctx: dict[str, Any], kind: str = "email") -> str:
     return to
 
 
+def addressee(action: dict[str, Any]) -> str:
+    """Whom an email action writes to: notify_owner always to the owner."""
+    return "owner" if action["type"] == "notify_owner" else action.get("to", "customer")
+
+
 def template_variant(shop_id: str, name: str, ctx: dict[str, Any]) -> tuple[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
 
@@ -52,6 +63,11 @@ def template_variant(shop_id: str, name: str, ctx: dict[str, Any]) -> tuple[str,
 
     language = choose_language(ctx, available)
     if language is None:
+        from .digest import BUILTIN, TEMPLATE
+
+        if name == TEMPLATE:  # Regelwerk's own message; a shop may write its own under this name
+            language = choose_language(ctx, lambda lang: lang in BUILTIN) or "en"
+            return language, BUILTIN[language]
         raise ActionFailed(f"template {name!r} does not exist for this shop in any fallback language")
     return language, found[language]
 
@@ -84,7 +100,7 @@ def build_email(msg: dict[str, Any]) -> tuple[EmailMessage, str]:
     message = EmailMessage()
     message["Subject"] = parts.get("subject", "")
     message["From"] = formataddr((shop.get("name") or "", sender))
-    message["To"] = recipient(action.get("to", "customer"), ctx)
+    message["To"] = recipient(addressee(action), ctx)
     message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
     message["X-Regelwerk-Action"] = msg["action_id"]
     # quoted-printable keeps the raw message 7-bit clean for every mail hop
@@ -104,7 +120,7 @@ def preview_email(msg: dict[str, Any]) -> dict[str, Any]:
     ctx, language, parts = _render(msg)
     return {
         "type": "email",
-        "to": recipient(action.get("to", "customer"), ctx),
+        "to": recipient(addressee(action), ctx),
         "language": language,
         "subject": parts.get("subject", ""),
         "html": parts.get("html"),
@@ -120,7 +136,12 @@ def send_email(msg: dict[str, Any]) -> Outcome:
     if settings().ses_configuration_set:
         kwargs["ConfigurationSetName"] = settings().ses_configuration_set
     sender = ((msg["context"].get("shop") or {}).get("sender_email")) or settings().sender_address
-    response = _client("sesv2").send_email(
-        FromEmailAddress=sender, Destination={"ToAddresses": [message["To"]]}, **kwargs
-    )
+    try:
+        response = _client("sesv2").send_email(
+            FromEmailAddress=sender, Destination={"ToAddresses": [message["To"]]}, **kwargs
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in THROTTLING:
+            raise Throttled(f"SES: {exc.response['Error'].get('Message') or 'sending rate exceeded'}") from exc
+        raise
     return Outcome(provider_id=response.get("MessageId"), detail={"language": language})

@@ -8,6 +8,7 @@ is stable across retries: handlers deduplicate on it.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,27 +65,39 @@ def message(
         "then": then or [],
         "outputs": outputs or {},
         "depth": depth,
+        "planned_at": datetime.now(UTC).isoformat(),  # delays count from here, whatever the retries
     }
 
 
 def _entry(entry_id: str, body: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"Id": entry_id, "MessageBody": dumps(body)}
+    seconds = body.get("delay_seconds")  # a throttled message's backoff
     delay = (body.get("action") or {}).get("delay")
-    if delay:  # the action's own delay (validated to at most 15 minutes, SQS's limit)
+    if delay:  # the action's own delay, when SQS can hold it (longer ones go through delays.schedule)
         from .rule import parse_duration
 
-        entry["DelaySeconds"] = int(parse_duration(delay).total_seconds())
+        seconds = int(parse_duration(delay).total_seconds())
+    if seconds:
+        entry["DelaySeconds"] = min(int(seconds), 900)
     return entry
 
 
 def send(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send (queue name, message) pairs with SendMessageBatch, ten a call, retrying entries that failed once.
 
+    Messages delayed longer than 15 minutes become one-time schedules instead (``delays``).
+
     Raises if an entry still fails: the caller's retry re-sends all of them, and the handlers'
     deduplication on the action id keeps that from sending anything twice.
     """
     by_queue: dict[str, list[dict[str, Any]]] = {}
     for queue, body in messages:
+        if (body.get("action") or {}).get("delay"):
+            from . import delays
+
+            if delays.is_long(body):  # beyond SQS's 15 minutes: a one-time Scheduler schedule
+                delays.schedule(queue, body)
+                continue
         by_queue.setdefault(queue, []).append(body)
     client = sqs()
     for queue, bodies in by_queue.items():

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .conditions import Condition, compile_condition
 from .cron import Cron, CronError, check_time_zone
 from .errors import InvalidInput, Problem, pydantic_problems
+from .shop import Secret
 from .values import Slug
 
 EVENTS = (
@@ -152,22 +153,29 @@ PhoneRecipient = Annotated[str, Field(pattern=r"^(customer|owner|\+[1-9]\d{6,14}
 OutputName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 
 
+MAX_DELAY = timedelta(days=90)
+SQS_MAX_DELAY = timedelta(minutes=15)  # up to here a delay rides on SQS DelaySeconds; beyond, on Scheduler
+
+
 class _ActionBase(BaseModel):
     model_config = _RULE
 
     as_: OutputName | None = Field(default=None, alias="as")
     delay: str | None = None
+    recheck: bool | None = None  # delayed actions: evaluate the rule's conditions again when the delay is over
 
     @field_validator("delay")
     @classmethod
     def _delay(cls, value: str | None) -> str | None:
-        if value is not None:
-            d = parse_duration(value)
-            # delays ride on SQS's DelaySeconds (at most 15 minutes); days-long delays need the
-            # EventBridge Scheduler one-time schedules of the action-catalog issue and are refused until then
-            if not timedelta(minutes=1) <= d <= timedelta(minutes=15):
-                raise ValueError("delay must be between 1m and 15m in this version")
+        if value is not None and not timedelta(minutes=1) <= parse_duration(value) <= MAX_DELAY:
+            raise ValueError("delay must be between 1m and 90d")
         return value
+
+    @model_validator(mode="after")
+    def _recheck_needs_delay(self) -> _ActionBase:
+        if self.recheck and not self.delay:
+            raise ValueError("recheck applies to delayed actions: give a delay too")
+        return self
 
 
 class EmailAction(_ActionBase):
@@ -187,8 +195,81 @@ class SmsAction(_ActionBase):
 
 class PdfAction(_ActionBase):
     type: Literal["pdf"]
-    document: Literal["invoice", "delivery_note", "payment_reminder", "credit_note"]
+    document: Literal["invoice", "delivery_note", "payment_reminder", "credit_note", "dunning_letter"]
     queue: Literal["pdf"] = Field(default="pdf", exclude=True)
+
+
+class NotifyOwnerAction(_ActionBase):
+    """An e-mail or SMS to the shop's owner contacts (shop.yaml: owner.email, owner.phone)."""
+
+    type: Literal["notify_owner"]
+    via: Literal["email", "sms"] = "email"
+    template: Slug
+    attach: list[OutputName] = Field(default_factory=list, max_length=10)
+    queue: Literal["mail", "sms"] = Field(default="mail", exclude=True)
+
+    @model_validator(mode="after")
+    def _queue_of_channel(self) -> NotifyOwnerAction:
+        self.queue = "mail" if self.via == "email" else "sms"
+        if self.attach and self.via == "sms":
+            raise ValueError("an SMS cannot carry attachments")
+        return self
+
+
+class CreateTaskAction(_ActionBase):
+    """A task for the shop's team (Wix, Bitrix24): listed by GET /v1/shops/{shop}/tasks.
+
+    ``title`` and ``body`` are templates (``Check order {{ order.number }}``); ``due`` is a duration
+    from the moment the task is created (``2d``)."""
+
+    type: Literal["create_task"]
+    title: str = Field(min_length=1, max_length=200)
+    body: str | None = Field(default=None, max_length=4000)
+    due: str | None = None
+    assignee: str | None = Field(default=None, max_length=100)
+    queue: Literal["actions"] = Field(default="actions", exclude=True)
+
+    @field_validator("due")
+    @classmethod
+    def _due(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class SetOrderStatusAction(_ActionBase):
+    """Move the order to a status; that emits order.status_changed, which other rules may act on."""
+
+    type: Literal["set_order_status"]
+    status: Slug
+    queue: Literal["actions"] = Field(default="actions", exclude=True)
+
+
+class WebhookAction(_ActionBase):
+    """POST the event and its context as JSON to a URL, signed with the secret (Regelwerk-Signature)."""
+
+    type: Literal["webhook"]
+    url: str = Field(max_length=2048)
+    secret: Secret
+    queue: Literal["actions"] = Field(default="actions", exclude=True)
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/@?#]+(/\S*)?", value):
+            raise ValueError("must be an https:// URL without user info (http:// only for hosts the operator allows)")
+        return value
+
+
+class ExportAction(_ActionBase):
+    """A CSV of the shop's orders, invoices or customers of a time window, written to S3 (output: key and URL)."""
+
+    type: Literal["export"]
+    of: Literal["orders", "invoices", "customers"]
+    window: Literal[
+        "all", "today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month", "this_year", "last_year"
+    ] = "last_month"
+    queue: Literal["actions"] = Field(default="actions", exclude=True)
 
 
 class SetCustomerLanguageAction(_ActionBase):
@@ -213,10 +294,44 @@ class TagCustomerAction(_ActionBase):
 
 
 Action = Annotated[
-    EmailAction | SmsAction | PdfAction | SetCustomerLanguageAction | TagCustomerAction, Field(discriminator="type")
+    EmailAction
+    | SmsAction
+    | PdfAction
+    | NotifyOwnerAction
+    | CreateTaskAction
+    | SetOrderStatusAction
+    | WebhookAction
+    | ExportAction
+    | SetCustomerLanguageAction
+    | TagCustomerAction,
+    Field(discriminator="type"),
 ]
-ACTION_TYPES = frozenset({"email", "sms", "pdf", "set_customer_language", "tag_customer"})
+ACTION_TYPES = frozenset(
+    {
+        "email",
+        "sms",
+        "pdf",
+        "notify_owner",
+        "create_task",
+        "set_order_status",
+        "webhook",
+        "export",
+        "set_customer_language",
+        "tag_customer",
+    }
+)
 INLINE_TYPES = frozenset({"set_customer_language", "tag_customer"})
+_QUEUES = {"email": "mail", "sms": "sms", "pdf": "pdf"}
+
+
+def queue_of(action: dict[str, Any]) -> str:
+    """The queue a (validated) action document travels on."""
+    kind = action["type"]
+    if kind == "notify_owner":
+        return "sms" if action.get("via") == "sms" else "mail"
+    if kind in INLINE_TYPES:
+        return "inline"
+    return _QUEUES.get(kind, "actions")
 
 
 class Rule(BaseModel):
@@ -232,7 +347,25 @@ class Rule(BaseModel):
     triggers: list[Trigger] | None = Field(default=None, max_length=10)
     when: dict[str, Any] | None = None
     limit: Limit = "unlimited"
+    # marketing messages count against the shop's marketing_limit (shop.yaml); transactional ones never do
+    category: Literal["transactional", "marketing"] | None = None
     mode: Literal["sequential", "parallel"] = "sequential"
+    # a scheduled rule may act on each order, invoice or customer of a window (its conditions filter them)
+    over: Literal["orders", "invoices", "customers"] | None = None
+    window: (
+        Literal[
+            "all",
+            "today",
+            "yesterday",
+            "last_7_days",
+            "last_30_days",
+            "this_month",
+            "last_month",
+            "this_year",
+            "last_year",
+        ]
+        | None
+    ) = None
     actions: list[Action] = Field(min_length=1, max_length=20)
     version: int = Field(default=0, ge=0)
 
@@ -240,6 +373,10 @@ class Rule(BaseModel):
     def _one_way_to_say_triggers(self) -> Rule:
         if (self.trigger is None) == (self.triggers is None):
             raise ValueError("give either 'trigger' or 'triggers' (a list), not both or neither")
+        if self.over and any(t.event not in ("schedule", "manual") for t in self.all_triggers):
+            raise ValueError("'over' applies to schedule and manual triggers (an event brings its own record)")
+        if self.window and not self.over:
+            raise ValueError("'window' needs 'over': the orders, invoices or customers it selects from")
         return self
 
     @property

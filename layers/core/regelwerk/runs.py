@@ -11,7 +11,7 @@ from .store.tables import RunItem
 # A run's status is derived from its actions' states when it is read, so it can never say
 # "completed" while an action inside it failed.
 _FAILED = {"failed", "dead_lettered", "unconfirmed"}
-_OPEN = {"queued", "waiting", "sending"}
+_OPEN = {"queued", "waiting", "sending", "delayed", "throttled"}
 
 
 def run_status(state: str, deliveries: dict[str, Any]) -> str:

@@ -28,6 +28,26 @@ def run_scheduled_rule(shop_id: str, rule_id: str, slot: str, now: datetime | No
     rules = [c for c in load_rules(shop_id) if c.rule.id == rule_id]
     if not rules:
         raise NotFound(f"shop {shop_id!r} has no rule {rule_id!r}")
+    rule = rules[0].rule
+    if rule.over and rule.enabled:  # a selection: fanned out through the actions queue (selections.py)
+        from .selections import start
+
+        # windows ("last_month") count from the slot, the time the run stands for, not from when it ran
+        slot_time = datetime.fromisoformat(slot.replace("Z", "+00:00"))
+        start(
+            shop_id,
+            rule_id,
+            of=rule.over,
+            window=rule.window,
+            ids=None,
+            event_type="schedule",
+            run_id=event_id,
+            now=slot_time,
+            slot=slot,
+        )
+        return IngestResult(
+            event_id, event_id, events=["schedule"], fired=[rule_id], note=f"selection over {rule.over}"
+        )
     ctx = rule_context(shop) | {
         "event": {
             "id": event_id,

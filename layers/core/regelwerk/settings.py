@@ -19,9 +19,16 @@ class Settings:
     invoices_table: str = "InvoicesTable"
     runs_table: str = "RunsTable"
     idempotency_table: str = "IdempotencyTable"
+    tasks_table: str = "TasksTable"
     mail_queue_url: str = ""
     sms_queue_url: str = ""
     pdf_queue_url: str = ""
+    actions_queue_url: str = ""
+    # delays longer than SQS's 15 minutes: one-time Scheduler schedules that put the action on this queue
+    actions_queue_arn: str = ""
+    delay_role_arn: str = ""
+    # hosts (host:port) an outgoing webhook may reach over http:// or on a private address (the local stack's receiver)
+    webhook_allow_hosts: str = ""
     documents_bucket: str = ""
     sender_address: str = "no-reply@example.com"
     ses_configuration_set: str = ""
@@ -67,7 +74,12 @@ class Settings:
         return self.portal_base_url.rstrip("/")
 
     def queue_url(self, queue: str) -> str:
-        url = {"mail": self.mail_queue_url, "sms": self.sms_queue_url, "pdf": self.pdf_queue_url}[queue]
+        url = {
+            "mail": self.mail_queue_url,
+            "sms": self.sms_queue_url,
+            "pdf": self.pdf_queue_url,
+            "actions": self.actions_queue_url,
+        }[queue]
         if not url:
             raise RuntimeError(f"{queue.upper()}_QUEUE_URL is not configured for this function")
         return url

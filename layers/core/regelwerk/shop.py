@@ -6,17 +6,18 @@ statuses map onto Regelwerk's.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from .values import STRICT, Currency, Slug
+from .values import STRICT, Amount, Currency, Slug
 
 # Platforms that sign their webhooks with a per-shop secret (HMAC-SHA256 over the raw body);
 # Billbee bodies are authenticated with the shop's ingest API key instead.
-SIGNED_PLATFORMS = ("shopify", "woocommerce", "shopware")
-PlatformName = Literal["shopify", "woocommerce", "shopware", "billbee"]
+SIGNED_PLATFORMS = ("shopify", "woocommerce", "shopware", "stripe")
+PlatformName = Literal["shopify", "woocommerce", "shopware", "billbee", "stripe"]
 
 
 class Sender(BaseModel):
@@ -90,6 +91,59 @@ class PlatformSettings(BaseModel):
         return self
 
 
+class DunningLevel(BaseModel):
+    """One step of the shop's dunning: how many days after the due date, its name, and its fee."""
+
+    model_config = STRICT
+
+    level: int = Field(ge=1, le=9)
+    after_days: int = Field(ge=0, le=365)
+    name: Slug  # e.g. payment_reminder, first_dunning, final_notice: templates and rules can tell them apart
+    fee: Amount = Decimal(0)
+
+
+class Dunning(BaseModel):
+    """The shop's dunning levels, checked daily at ``run_at`` in the shop's time zone."""
+
+    model_config = STRICT
+
+    levels: list[DunningLevel] = Field(min_length=1, max_length=5)
+    run_at: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> Dunning:
+        levels = [lv.level for lv in self.levels]
+        days = [lv.after_days for lv in self.levels]
+        if levels != list(range(1, len(levels) + 1)):
+            raise ValueError("levels must be numbered 1, 2, 3 ... in order")
+        if days != sorted(set(days)) or len(set(days)) != len(days):
+            raise ValueError("after_days must grow from one level to the next")
+        return self
+
+    def due_level(self, days_overdue: int) -> DunningLevel | None:
+        """The highest level an invoice this many days past its due date has reached."""
+        reached = [lv for lv in self.levels if days_overdue >= lv.after_days]
+        return reached[-1] if reached else None
+
+
+class Alerts(BaseModel):
+    """How the owner hears of actions that ended in a dead-letter queue: a daily digest, or not at all."""
+
+    model_config = STRICT
+
+    dead_letters: Literal["daily", "off"] = "daily"
+    at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class MarketingLimit(BaseModel):
+    """At most ``max`` marketing rules fire for one customer within ``per`` (across all rules)."""
+
+    model_config = STRICT
+
+    max: int = Field(ge=1, le=100)
+    per: str = Field(pattern=r"^[1-9][0-9]{0,3}(m|h|d)$")
+
+
 class Shop(BaseModel):
     model_config = STRICT
 
@@ -106,7 +160,14 @@ class Shop(BaseModel):
     tax_id: str | None = Field(default=None, max_length=40)
     iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    # shown as the SMS sender where the country allows alphanumeric sender ids (3-11 letters/digits, one letter)
+    sms_sender_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$", min_length=3, max_length=11
+    )
     platforms: dict[PlatformName, PlatformSettings] = Field(default_factory=dict)
+    dunning: Dunning | None = None
+    marketing_limit: MarketingLimit | None = None  # e.g. {max: 3, per: 7d}
+    alerts: Alerts = Field(default_factory=Alerts)
 
     @field_validator("platforms")
     @classmethod
@@ -147,4 +208,5 @@ class Shop(BaseModel):
             "tax_id": self.tax_id,
             "iban": self.iban,
             "bic": self.bic,
+            "sms_sender_id": self.sms_sender_id,
         }

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from .delivery import Outcome
+from .delivery import Outcome, Throttled
 from .errors import ActionFailed
-from .mail import template_variant
+from .mail import _CONFIG, addressee, template_variant
 from .settings import settings
 from .templates import render
 
 MAX_SEGMENTS = 6
+# SNS's answers when the account's SMS rate is exceeded: put back with a pause (delivery.py)
+THROTTLING = frozenset({"ThrottledException", "Throttling", "ThrottlingException"})
+# countries where carriers do not accept an alphanumeric sender id (AWS End User Messaging SMS):
+# there the shop's sender id is left out and the route's number is shown instead
+NO_SENDER_ID = frozenset({"US", "CA", "PR", "BR", "CL", "CN", "CO", "KR", "VN"})
 _GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -45,6 +51,12 @@ def normalise_number(raw: str | None, default_country: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _region_of(number: str) -> str | None:
+    import phonenumbers
+
+    return phonenumbers.region_code_for_number(phonenumbers.parse(number))
+
+
 def _target(to: str, ctx: dict[str, Any]) -> tuple[str | None, str | None]:
     order = ctx.get("order") or {}
     address = order.get("shipping_address") or order.get("billing_address") or {}
@@ -67,7 +79,7 @@ def preview_sms(msg: dict[str, Any]) -> dict[str, Any]:
     language, variant = template_variant(msg["shop_id"], action["template"], ctx)
     text = render(variant, ctx, language=language, parts=("text",))["text"].strip()
     encoding, count = segments(text)
-    raw, country = _target(action.get("to", "customer"), ctx)
+    raw, country = _target(addressee(action), ctx)
     try:
         number = normalise_number(raw, country)
     except ImportError:  # the admin function does not carry phonenumbers: show the number as stored
@@ -87,17 +99,20 @@ def send_sms(msg: dict[str, Any]) -> Outcome:
     encoding, count = segments(text)
     if count > MAX_SEGMENTS:
         raise ActionFailed(f"SMS too long: {count} {encoding} segments (at most {MAX_SEGMENTS})")
-    raw, country = _target(action.get("to", "customer"), ctx)
+    raw, country = _target(addressee(action), ctx)
     number = normalise_number(raw, country)
+    attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+    sender_id = (ctx.get("shop") or {}).get("sms_sender_id")
+    if sender_id and _region_of(number) not in NO_SENDER_ID:
+        attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
     if _sns is None:
-        _sns = boto3.client("sns", region_name=settings().aws_region)
-    response = _sns.publish(
-        PhoneNumber=number,
-        Message=text,
-        MessageAttributes={
-            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-        },
-    )
+        _sns = boto3.client("sns", region_name=settings().aws_region, config=_CONFIG)
+    try:
+        response = _sns.publish(PhoneNumber=number, Message=text, MessageAttributes=attributes)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in THROTTLING:
+            raise Throttled(f"SNS: {exc.response['Error'].get('Message') or 'SMS rate exceeded'}") from exc
+        raise
     return Outcome(
         provider_id=response.get("MessageId"), detail={"language": language, "encoding": encoding, "segments": count}
     )

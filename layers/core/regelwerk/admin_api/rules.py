@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import Conflict, InvalidInput, NotFound, Problem
 from ..store import rules as store
@@ -83,3 +84,51 @@ def version(shop: str, rule_id: str, version: str) -> dict[str, Any]:
     if not version.isdigit():
         raise NotFound(f"rule {rule_id!r} has no version {version!r}")
     return store.get_rule_version(shop_of(router).id, rule_id, int(version))
+
+
+class ManualRun(BaseModel):
+    """Which records to run a rule on: ids of one kind, or a selection (``over`` and ``window``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(default=None, max_length=1000)
+    invoice_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(default=None, max_length=1000)
+    customer_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=1000
+    )
+    over: Literal["orders", "invoices", "customers"] | None = None
+    window: str | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> ManualRun:
+        given = [n for n in ("order_ids", "invoice_ids", "customer_ids", "over") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of order_ids, invoice_ids, customer_ids or over")
+        if self.window is not None:
+            from ..exports import WINDOWS
+
+            if self.over is None:
+                raise ValueError("'window' needs 'over'")
+            if self.window not in WINDOWS:
+                raise ValueError(f"window must be one of {', '.join(WINDOWS)}")
+        return self
+
+
+@router.post("/v1/shops/<shop>/rules/<rule_id>/run", summary="Run a rule now on given ids or a selection")
+def run_rule(shop: str, rule_id: str, body: Annotated[ManualRun, Body()]):
+    """Billbee's manual trigger: the rule's conditions decide for each record; answers at once with the
+    run id, and the run log shows progress (one entry per page) and a run for each record it fired on."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from ..selections import start
+
+    shop_id = shop_of(router).id
+    store.get_rule(shop_id, rule_id)  # 404 for an unknown rule
+    of = body.over or next(k for k in ("orders", "invoices", "customers") if getattr(body, f"{k[:-1]}_ids"))
+    ids = None if body.over else list(dict.fromkeys(getattr(body, f"{of[:-1]}_ids")))
+    run_id = "man_" + uuid.uuid4().hex[:26]
+    answer = start(
+        shop_id, rule_id, of=of, window=body.window, ids=ids, event_type="manual", run_id=run_id, now=datetime.now(UTC)
+    )
+    return Response(202, content_types.APPLICATION_JSON, answer)

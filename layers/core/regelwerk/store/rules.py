@@ -69,6 +69,10 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
     _cache.pop(shop_id, None)
     if has_schedule(rule) or (current is not None and _had_schedule(current.document)):
         _sync_schedules(shop_id, rule.id, rule)
+    if not rule.enabled and current is not None and json.loads(current.document).get("enabled", True):
+        from ..delays import cancel_rule
+
+        cancel_rule(shop_id, rule.id, f"the rule was disabled (version {version})")
     return rule.model_copy(update={"version": version})
 
 
@@ -102,6 +106,9 @@ def delete_rule(shop_id: str, rule_id: str) -> None:
     _cache.pop(shop_id, None)
     if _had_schedule(item.document):
         _sync_schedules(shop_id, rule_id, None)
+    from ..delays import cancel_rule
+
+    cancel_rule(shop_id, rule_id, "the rule was deleted")
 
 
 def save_template(shop_id: str, name: str, language: str, template: dict[str, str]) -> None:

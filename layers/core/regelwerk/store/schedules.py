@@ -104,3 +104,66 @@ def sync_rule_schedules(shop_id: str, rule_id: str, rule: Rule | None, default_t
             client.update_schedule(**spec)
             changes.append(f"updated schedule {name} {spec['ScheduleExpression']} {spec['ScheduleExpressionTimezone']}")
     return changes
+
+
+def shop_job_name(shop_id: str, job: str = "overdue") -> str:
+    return "rwj-" + hashlib.sha256(shop_id.encode()).hexdigest()[:24] + "-" + job
+
+
+def _shop_jobs(shop: Any) -> dict[str, tuple[str, str] | None]:
+    """The shop's daily jobs: name -> (job id for the schedule function, local time), None when not wanted."""
+    return {
+        "overdue": ("overdue_scan", shop.dunning.run_at) if shop.dunning is not None else None,
+        "digest": ("dead_letter_digest", shop.alerts.at) if shop.alerts.dead_letters == "daily" else None,
+    }
+
+
+def sync_shop_schedules(shop: Any) -> list[str]:
+    """The shop's daily jobs in its time zone: the overdue scan while it has dunning levels, the owner's
+    digest of dead-lettered actions unless switched off. Returns the changes."""
+    s = settings()
+    jobs = _shop_jobs(shop)
+    if not (s.schedule_group and s.schedule_target_arn and s.scheduler_role_arn):
+        if jobs["overdue"] is not None:
+            raise RuntimeError("SCHEDULE_GROUP, SCHEDULE_TARGET_ARN and SCHEDULER_ROLE_ARN are needed for dunning")
+        return []  # a function that does not manage schedules
+    client = _scheduler()
+    changes = []
+    for short, job in jobs.items():
+        name = shop_job_name(shop.id, short)
+        try:
+            current = client.get_schedule(GroupName=s.schedule_group, Name=name)
+        except client.exceptions.ResourceNotFoundException:
+            current = None
+        if job is None:
+            if current is not None:
+                client.delete_schedule(GroupName=s.schedule_group, Name=name)
+                changes.append(f"deleted schedule {name}")
+            continue
+        kind, at = job
+        hour, minute = at.split(":")
+        target: dict[str, Any] = {
+            "Arn": s.schedule_target_arn,
+            "RoleArn": s.scheduler_role_arn,
+            "Input": json.dumps({"shop_id": shop.id, "job": kind, "scheduled_time": SCHEDULED_TIME}),
+            "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
+        }
+        if s.schedule_dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": s.schedule_dlq_arn}
+        spec = {
+            "Name": name,
+            "GroupName": s.schedule_group,
+            "Description": f"{shop.id}: daily {kind}",
+            "ScheduleExpression": f"cron({int(minute)} {int(hour)} * * ? *)",
+            "ScheduleExpressionTimezone": shop.time_zone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": target,
+        }
+        if current is None:
+            client.create_schedule(**spec)
+            changes.append(f"created schedule {name} {spec['ScheduleExpression']} {shop.time_zone}")
+        elif _differs(current, spec):
+            client.update_schedule(**spec)
+            changes.append(f"updated schedule {name} {spec['ScheduleExpression']} {shop.time_zone}")
+    return changes

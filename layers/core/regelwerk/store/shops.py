@@ -26,7 +26,12 @@ def hash_key(key: str) -> str:
 
 
 def save_shop(shop: Shop) -> None:
+    """Store the shop's settings and keep its daily overdue scan (dunning) scheduled accordingly."""
+    from .schedules import sync_shop_schedules
+
     ShopItem(shop.id, "profile", document=shop.model_dump_json()).save()
+    _profiles.pop(shop.id, None)
+    sync_shop_schedules(shop)
 
 
 def get_shop(shop_id: str) -> Shop:

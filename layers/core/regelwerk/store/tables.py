@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from ..settings import settings
@@ -100,6 +100,17 @@ class CustomerItem(Model):
     erased_at = UnicodeAttribute(null=True)  # set by a GDPR erasure: the profile is gone, the aggregates stay
 
 
+class OpenInvoicesByDue(GlobalSecondaryIndex):
+    """Sparse: only open invoices carry ``open_shop``; the overdue scan's Query reads nothing else."""
+
+    class Meta:
+        index_name = "open-by-due"
+        projection = KeysOnlyProjection()
+
+    open_shop = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
 class InvoiceItem(Model):
     Meta = _meta(_S.invoices_table)
     shop_id = UnicodeAttribute(hash_key=True)
@@ -107,6 +118,9 @@ class InvoiceItem(Model):
     status = UnicodeAttribute()
     document = UnicodeAttribute()
     version = VersionAttribute()
+    open_shop = UnicodeAttribute(null=True)  # the shop id while the invoice is open, else absent
+    due_at = UnicodeAttribute(null=True)  # UTC ISO, the index's sort key
+    open_by_due = OpenInvoicesByDue()
 
 
 class RunsByTime(LocalSecondaryIndex):
@@ -116,6 +130,17 @@ class RunsByTime(LocalSecondaryIndex):
 
     shop_id = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
+
+
+class DeadLetteredRuns(GlobalSecondaryIndex):
+    """Sparse: runs in which an action was dead-lettered, by when (the owner's daily digest)."""
+
+    class Meta:
+        index_name = "dead-lettered"
+        projection = AllProjection()
+
+    shop_id = UnicodeAttribute(hash_key=True)
+    dead_at = UnicodeAttribute(range_key=True)
 
 
 class RunItem(Model):
@@ -133,7 +158,9 @@ class RunItem(Model):
     document = UnicodeAttribute()  # the explanation as JSON
     deliveries = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
     expires_at = TTLAttribute(null=True)
+    dead_at = UnicodeAttribute(null=True)  # when an action of this run was last dead-lettered
     by_time = RunsByTime()
+    dead_lettered = DeadLetteredRuns()
 
 
 class LedgerItem(Model):
@@ -144,6 +171,17 @@ class LedgerItem(Model):
     status = UnicodeAttribute()
     expiration = TTLAttribute(null=True)
     detail = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class TaskItem(Model):
+    """A task for the shop's team, created by a rule's create_task action (listed by the admin API)."""
+
+    Meta = _meta(_S.tasks_table)
+    shop_id = UnicodeAttribute(hash_key=True)
+    task_id = UnicodeAttribute(range_key=True)  # "<created at>-<action hash>": newest last, stable across retries
+    document = UnicodeAttribute()  # title, body, due, assignee, rule, order, run
+    state = UnicodeAttribute(default="open")  # open | done
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -158,4 +196,4 @@ def connection() -> Connection:
     return _connections[region]
 
 
-ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem)
+ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem, TaskItem)
