@@ -17,6 +17,7 @@ class ShopConfig:
     shop: dict[str, Any]
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # file -> document
     templates: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (name, lang) -> variant
+    logo: bytes | None = None  # logo.png beside shop.yaml: the letterhead of the shop's documents
 
 
 class ConfigError(Exception):
@@ -89,6 +90,12 @@ def read(directory: Path) -> ShopConfig:
             name = action.get("template")
             if name and not any(n == name for n, _ in config.templates):
                 problems.append(f"{path}: $.actions[{i}].template: no template {name!r} in templates/")
+    logo = directory / "logo.png"
+    if logo.exists():
+        from regelwerk.branding import problems as logo_problems
+
+        config.logo = logo.read_bytes()
+        problems += [f"{logo}: {p}" for p in logo_problems(config.logo)]
     if problems:
         raise ConfigError(problems)
     return config
@@ -108,6 +115,10 @@ def apply(config: ShopConfig) -> list[str]:
     for doc in config.rules.values():
         rule = rules.save_rule(shop.id, doc)
         lines.append(f"rule {rule.id}: version {rule.version}")
+    if config.logo is not None:
+        from regelwerk.branding import store_logo
+
+        lines.append("logo: uploaded" if store_logo(shop.id, config.logo) else "logo: unchanged")
     return lines
 
 

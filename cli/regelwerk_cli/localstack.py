@@ -143,7 +143,42 @@ class LocalStack:
         self.server = _SerialMotoServer(ip_address="127.0.0.1", port=self.port, verbose=self.verbose)
         self.server.start()
         self.create()
+        self._answer_lambda_invokes()
         return self
+
+    def _answer_lambda_invokes(self) -> None:
+        """Play Lambda's synchronous Invoke for the template's functions (moto does not run them).
+
+        A hook on boto3's default session answers ``lambda.Invoke`` of a function of this stack with
+        its real handler, as botocore's Stubber answers calls: the admin API's document preview
+        invokes the PDF function this way.
+        """
+        import io
+
+        import boto3
+        from botocore.awsrequest import AWSResponse
+        from botocore.response import StreamingBody
+
+        def invoke(params: dict[str, Any], **_: Any) -> Any:
+            from urllib.parse import unquote
+
+            # params is the serialised request: /2015-03-31/functions/<name or ARN>/invocations
+            name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0]).rsplit(":", 1)[-1]
+            if name not in self.functions:
+                return None  # not ours: let the request go to moto
+            payload = params.get("body") or b"{}"
+            payload = payload.read() if hasattr(payload, "read") else payload
+            try:
+                answer = json.dumps(self.invoke(name, json.loads(payload))).encode()
+                extra = {}
+            except Exception as exc:  # as Lambda reports an unhandled error
+                answer = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
+                extra = {"FunctionError": "Unhandled"}
+            body = StreamingBody(io.BytesIO(answer), len(answer))
+            return AWSResponse("local", 200, {}, None), {"StatusCode": 200, "Payload": body, **extra}
+
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-call.lambda.Invoke", invoke)
 
     def create(self) -> None:
         """Create the template's resources (again, after a reset) and set the functions' environment."""

@@ -84,6 +84,8 @@ def collect(
     s3 = boto3.client("s3", region_name=REGION)
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
+            if not obj["Key"].endswith(".pdf"):  # the shop's logo, exports: not documents sent
+                continue
             name = "pdf/" + _slug(obj["Key"].split("/")[-1])
             if (outdir / name).exists():
                 name = name.replace(".pdf", f"-{_slug(obj['Key'].split('/')[-2])}.pdf")

@@ -185,5 +185,9 @@ def test_openapi_document_validates_and_lists_every_route(admin):
         "/v1/shops/{shop}/templates/{name}/{language}",
         "/v1/shops/{shop}/runs",
         "/v1/shops/{shop}/runs/{run_id}",
+        "/v1/shops/{shop}/rules/{rule_id}/run",
+        "/v1/shops/{shop}/tasks",
+        "/v1/shops/{shop}/tasks/{task_id}",
+        "/v1/shops/{shop}/documents/{kind}/preview",
     ):
         assert path in paths

@@ -210,6 +210,13 @@ def _use_locale(lang: str, country: str | None, shop: dict[str, Any]) -> None:
 
 
 def _letterhead(pdf: FPDF, shop: dict[str, Any]) -> None:
+    from io import BytesIO
+
+    from .branding import load_logo
+
+    logo = load_logo(shop.get("id"))
+    if logo:  # top right, 18 mm high, beside the shop's name
+        pdf.image(BytesIO(logo), x=pdf.w - pdf.r_margin - 50, y=pdf.t_margin, w=50, h=18, keep_aspect_ratio=True)
     pdf.set_font("DejaVu", "B", 14)
     pdf.cell(0, 8, shop.get("name", ""), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=8)

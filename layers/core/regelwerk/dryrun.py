@@ -78,26 +78,8 @@ def test_rule(
 ) -> dict[str, Any]:
     """Evaluate one rule against an order (given, or stored) as if the event happened now."""
     compiled = _compiled(shop.id, rule, rule_id)
-    stored_customer = None
-    if order is not None:
-        try:
-            canonical = Order.model_validate(order)
-        except ValidationError as exc:
-            raise InvalidInput("invalid order", pydantic_problems(exc, "$.order")) from exc
-    elif order_id:
-        try:
-            item = OrderItem.get(shop.id, order_id)
-        except OrderItem.DoesNotExist as exc:
-            raise NotFound(f"no order {order_id!r}") from exc
-        canonical = Order.model_validate_json(item.document)
-        try:
-            stored_customer = customer_from_item(CustomerItem.get(shop.id, item.customer_id))
-        except CustomerItem.DoesNotExist:
-            stored_customer = None
-    else:
-        raise InvalidInput("give an order or an order_id", [])
+    canonical, ctx = order_context(shop, order=order, order_id=order_id)
     event_type = event or compiled.rule.all_triggers[0].event
-    ctx = _order_context(shop, canonical, stored_customer)
     trigger = compiled.rule.all_triggers[0]
     ctx["event"] = {
         "id": "dry-run",
@@ -119,6 +101,31 @@ def test_rule(
         "messages": _preview(shop, outcome, ctx, event_type) if outcome.fired else [],
         "side_effects": "none: nothing was sent or written",
     }
+
+
+def order_context(
+    shop: Shop, *, order: dict[str, Any] | None = None, order_id: str | None = None
+) -> tuple[Order, dict[str, Any]]:
+    """The rule context of an order given in the request, or of a stored one with its customer."""
+    stored_customer = None
+    if order is not None:
+        try:
+            canonical = Order.model_validate(order)
+        except ValidationError as exc:
+            raise InvalidInput("invalid order", pydantic_problems(exc, "$.order")) from exc
+    elif order_id:
+        try:
+            item = OrderItem.get(shop.id, order_id)
+        except OrderItem.DoesNotExist as exc:
+            raise NotFound(f"no order {order_id!r}") from exc
+        canonical = Order.model_validate_json(item.document)
+        try:
+            stored_customer = customer_from_item(CustomerItem.get(shop.id, item.customer_id))
+        except CustomerItem.DoesNotExist:
+            stored_customer = None
+    else:
+        raise InvalidInput("give an order or an order_id", [])
+    return canonical, _order_context(shop, canonical, stored_customer)
 
 
 def simulate(

@@ -30,6 +30,7 @@ class Settings:
     # hosts (host:port) an outgoing webhook may reach over http:// or on a private address (the local stack's receiver)
     webhook_allow_hosts: str = ""
     documents_bucket: str = ""
+    pdf_function_name: str = ""  # the admin API's document previews invoke it
     sender_address: str = "no-reply@example.com"
     ses_configuration_set: str = ""
     paging_secret: str = ""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFound
 from ..store import rules as store
@@ -66,3 +67,70 @@ def preview(shop: str, name: str, body: Annotated[dict[str, Any], Body()]):
         content_types.TEXT_HTML,
         f"<!doctype html><meta charset='utf-8'><title>{escape(message['subject'])}</title>{html}",
     )
+
+
+DocumentKind = Literal["invoice", "delivery_note", "payment_reminder", "credit_note", "dunning_letter"]
+
+
+class DocumentPreview(BaseModel):
+    """What to render: an order (stored or given) for order documents, a stored invoice for a dunning letter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str | None = Field(default=None, max_length=128)
+    order: dict[str, Any] | None = None
+    invoice_id: str | None = Field(default=None, max_length=128)
+    dunning_level: int = Field(default=1, ge=1, le=9)
+
+
+@router.post(
+    "/v1/shops/<shop>/documents/<kind>/preview",
+    summary="Render a document (PDF) for a stored or given order, or a dunning letter for a stored invoice",
+)
+def preview_document(shop: str, kind: DocumentKind, body: Annotated[DocumentPreview, Body()]):
+    from datetime import UTC, datetime
+
+    from ..dryrun import order_context
+    from ..pdf_preview import render_preview
+
+    current = shop_of(router)
+    if kind == "dunning_letter":
+        ctx = _invoice_context(current, body)
+    else:
+        _, ctx = order_context(current, order=body.order, order_id=body.order_id)
+    ctx["event"] = {"id": "preview", "type": "preview", "received_at": datetime.now(UTC).isoformat()}
+    pdf, filename = render_preview(kind, ctx)
+    return Response(200, "application/pdf", pdf, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+def _invoice_context(shop: Any, body: DocumentPreview) -> dict[str, Any]:
+    from ..context import rule_context
+    from ..errors import InvalidInput, Problem
+    from ..invoice import Invoice
+    from ..invoices import invoice_context
+    from ..order import Order
+    from ..store.tables import InvoiceItem, OrderItem
+
+    if not body.invoice_id:
+        raise InvalidInput("a dunning letter needs an invoice", [Problem("$.invoice_id", "required")])
+    try:
+        invoice = Invoice.model_validate_json(InvoiceItem.get(shop.id, body.invoice_id).document)
+    except InvoiceItem.DoesNotExist as exc:
+        raise NotFound(f"no invoice {body.invoice_id!r}") from exc
+    order = None
+    if invoice.order_id:
+        try:
+            order = Order.model_validate_json(OrderItem.get(shop.id, invoice.order_id).document)
+        except OrderItem.DoesNotExist:
+            order = None
+    levels = shop.dunning.levels if shop.dunning else []
+    step = next((lv for lv in levels if lv.level == body.dunning_level), None)
+    dunning = {
+        "level": body.dunning_level,
+        "name": step.name
+        if step
+        else ("payment_reminder", "first_dunning", "final_notice")[min(body.dunning_level, 3) - 1],
+        "fee": str(step.fee) if step else "0",
+        "after_days": step.after_days if step else 0,
+    }
+    return rule_context(shop, order=order, invoice=invoice_context(invoice)) | {"dunning": dunning}

@@ -1,0 +1,38 @@
+"""Document previews for the admin API: the PDF function renders, the admin function only asks.
+
+The PDF libraries (fpdf2, segno, factur-x) live in the PDF function alone, so the admin function
+invokes it synchronously with ``{"preview": {"kind", "context"}}`` and gets the PDF back, base64,
+without anything stored. Locally, the embedded stack answers that invoke with the same handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from .errors import InvalidInput, Problem
+from .queue import dumps
+from .settings import settings
+
+_client: Any = None
+
+
+def render_preview(kind: str, context: dict[str, Any]) -> tuple[bytes, str]:
+    """(PDF bytes, file name) of one document for this context, rendered by the PDF function."""
+    global _client
+    if not settings().pdf_function_name:
+        raise RuntimeError("PDF_FUNCTION_NAME is not configured for this function")
+    if _client is None:
+        import boto3
+
+        _client = boto3.client("lambda", region_name=settings().aws_region)
+    answer = _client.invoke(
+        FunctionName=settings().pdf_function_name,
+        Payload=dumps({"preview": {"kind": kind, "context": context}}).encode(),
+    )
+    body = json.loads(answer["Payload"].read() or b"{}")
+    if answer.get("FunctionError") or "error" in body:
+        reason = body.get("error") or body.get("errorMessage") or "the PDF function failed"
+        raise InvalidInput("the document does not render", [Problem("$.document", reason)])
+    return base64.b64decode(body["pdf"]), body["filename"]
