@@ -121,8 +121,11 @@ def cmd_clock(args: argparse.Namespace) -> int:
 
 def _local_invoker():
     """Invoke the template's functions in this process, against the local stack (`make serve` delivers the queues)."""
+    import warnings
+
     from .localstack import REGION, FakeContext, load_handler
 
+    warnings.filterwarnings("ignore", message="No application metrics to publish")  # as the local stack does
     functions = cfn.functions(cfn.load_template(), cfn.LocalResources(), REGION)
     handlers: dict = {}
 

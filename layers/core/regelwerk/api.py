@@ -81,8 +81,8 @@ def receive_stripe_event(
         return event
     event_id = event_id_for(shop.id, stripe.PLATFORM, event.event_id, raw)
     if event.invoice is not None:
-        invoice = stripe.against_stored(shop.id, event.invoice)
-        return process_invoice(shop, invoice, event_id=event_id, platform=stripe.PLATFORM)
+        # Stripe delivers out of order: a late invoice.finalized must not reopen a paid invoice
+        return process_invoice(shop, event.invoice, event_id=event_id, platform=stripe.PLATFORM, keep_later_status=True)
     assert event.subscription is not None and event.trigger is not None
     return process_subscription_event(
         shop, event.subscription, event.trigger, event_id=event_id, platform=stripe.PLATFORM

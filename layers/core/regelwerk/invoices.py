@@ -74,33 +74,53 @@ def mark_open(item: InvoiceItem, invoice: Invoice) -> None:
     item.due_at = invoice.due_at.astimezone(UTC).isoformat() if is_open else None
 
 
+# how far along an invoice is: an out-of-order event never moves it back
+_STAGE = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3, "cancelled": 3}
+
+
+def reconcile(previous: Invoice | None, incoming: Invoice, *, keep_later_status: bool = False) -> Invoice:
+    """The invoice to store, given the stored one and an event's."""
+    if previous is None:
+        return incoming
+    if keep_later_status and _STAGE[previous.status] > _STAGE[incoming.status]:
+        return previous
+    if incoming.dunning_level < previous.dunning_level:  # the sender knows nothing of Regelwerk's dunning
+        return incoming.model_copy(update={"dunning_level": previous.dunning_level})
+    return incoming
+
+
 def process_invoice(
     shop: Shop,
-    invoice: Invoice,
+    incoming: Invoice,
     *,
     event_id: str,
     platform: str = "regelwerk",
     received_at: datetime | None = None,
     events: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    keep_later_status: bool = False,
 ) -> IngestResult:
     """Run one invoice event through the shop's rules. Safe to call again with the same event id.
 
     ``events``: the trigger events to emit instead of those the change shows (the dunning scan's
-    ``invoice.overdue``); ``extra``: more context for the rules (``dunning``).
+    ``invoice.overdue``); ``extra``: more context for the rules (``dunning``). ``keep_later_status``: a
+    sender that delivers out of order (Stripe): an event older than the stored state (open after paid)
+    does not move the invoice back. Either way the dunning level Regelwerk reached is kept. Both are
+    decided on the invoice read in this attempt, so a concurrent change makes the attempt repeat.
     """
     received_at = received_at or datetime.now(UTC)
     suppressed: dict[str, str] = {}
     for attempt in range(_MAX_ATTEMPTS):
         _backoff(attempt)
         with TransactGet(connection=connection()) as tg:
-            f_invoice = tg.get(InvoiceItem, shop.id, invoice.id)
+            f_invoice = tg.get(InvoiceItem, shop.id, incoming.id)
             f_run = tg.get(RunItem, shop.id, event_id)
         stored = _maybe(f_invoice)
         run = _maybe(f_run)
         if run is not None:
             return _resume(run, event_id)
         previous = Invoice.model_validate_json(stored.document) if stored else None
+        invoice = reconcile(previous, incoming, keep_later_status=keep_later_status)
         emitted = events if events is not None else derive_invoice_events(previous, invoice)
         customer = order = None
         if invoice.customer_id:

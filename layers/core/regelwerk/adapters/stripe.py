@@ -61,9 +61,6 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.created": "subscription.started",
     "customer.subscription.deleted": "subscription.cancelled",
 }
-# How far along an invoice is: an event for an earlier stage than the stored one is out of order.
-_STAGE = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3, "cancelled": 3}
-
 # Stripe's API exponents (https://docs.stripe.com/currencies): these count whole units, these
 # thousandths, every other currency hundredths, ISK, HUF and TWD included, which Stripe keeps
 # two-decimal for compatibility although ISO 4217 or the card networks say otherwise.
@@ -298,21 +295,6 @@ def to_subscription(b: Body) -> dict[str, Any]:
     if b.problems:
         raise InvalidInput("the body is not a Stripe subscription", b.problems)
     return subscription
-
-
-def against_stored(shop_id: str, invoice: Invoice) -> Invoice:
-    """The invoice to store: the stored one if it is further along (an event that came late), else
-    ``invoice`` keeping the dunning level Regelwerk reached (Stripe knows nothing of it)."""
-    from ..store.tables import InvoiceItem
-
-    try:
-        item = InvoiceItem.get(shop_id, invoice.id, consistent_read=True)
-    except InvoiceItem.DoesNotExist:
-        return invoice
-    stored = Invoice.model_validate_json(item.document)
-    if _STAGE[stored.status] > _STAGE[invoice.status]:
-        return stored
-    return invoice.model_copy(update={"dunning_level": stored.dunning_level})
 
 
 # ------------------------------------------------------------------ reading Stripe's values
