@@ -1,5 +1,6 @@
 """admin: shop settings, rules, templates, runs, tasks, dry runs, simulations and customers (admin-scope key)."""
 
+import json
 import os
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -8,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from regelwerk.admin_api import customers, dryruns, rules, runs, shop, tasks, templates
-from regelwerk.admin_api.auth import require_admin
+from regelwerk.admin_api.auth import admin_shop, require_admin
 from regelwerk.errors import RegelwerkError
 from regelwerk.observability import logger, metrics
 
@@ -54,4 +55,16 @@ def not_found(_: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    try:  # the key first: before routing, so validation errors never answer a stranger
+        shop = admin_shop(event)
+    except RegelwerkError as error:
+        logger.info("request refused", extra={"status": error.status, "error": error.code})
+        return {
+            "statusCode": error.status,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(error.as_dict()),
+            "isBase64Encoded": False,
+        }
+    if shop is not None:
+        app.append_context(shop=shop)
     return app.resolve(event, context)

@@ -146,3 +146,53 @@ def test_template_injection_is_blocked_and_dead_lettered(demo_shop, payload):
     evil = next(d for a, d in run["deliveries"].items() if ":evil:" in a)
     assert evil["state"] == "dead_lettered"
     assert all("uid=" not in (m.get_body(("plain",)).get_content()) for m in sent_emails())
+
+
+def test_a_thousand_events_each_retried_by_the_shop_and_each_message_delivered_three_times_send_one_email_each(
+    fresh,
+):
+    """At scale: 1,000 orders, every webhook sent twice by the shop, every SQS message delivered three times."""
+    from regelwerk import api
+    from regelwerk.shop import Shop
+    from regelwerk.store.rules import save_rule, save_template
+    from regelwerk.store.shops import create_key, save_shop
+
+    save_shop(Shop.model_validate({"id": "bulk", "name": "Bulk", "sender": {"email": "shop@bulk.example"}}))
+    fresh.verify_sender("shop@bulk.example")
+    save_template("bulk", "thanks", "en", {"subject": "Thanks {{ order.number }}", "text": "x"})
+    save_rule(
+        "bulk",
+        {
+            "id": "thanks",
+            "name": "Thanks",
+            "trigger": {"event": "order.imported"},
+            "actions": [{"type": "email", "template": "thanks"}],
+        },
+    )
+    key = create_key("bulk", "ingest")
+    n = 1000
+    for i in range(n):
+        body = order_event(2, id=f"b{i}", number=f"B{i}") | {"event_id": f"bulk-{i}"}
+        body["order"]["customer"] = body["order"]["customer"] | {"email": f"buyer{i}@example.com"}
+        raw = json.dumps(body).encode()
+        for _ in range(2):  # the shop retries every webhook
+            api.receive_event("bulk", "regelwerk", {"Authorization": f"Bearer {key}"}, raw)
+    sqs = boto3.client("sqs")
+    url = _queue_url(fresh, "MailQueue")
+    bodies: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        bodies += [m["Body"] for m in got]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+        )
+    assert len(bodies) == n  # the shop's retries queued nothing twice
+    copies = bodies * 3  # SQS delivers each message three times
+    for start in range(0, len(copies), 10):
+        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(copies[start : start + 10])]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    fresh.drain(max_rounds=2000)
+    sent = [m["To"] for m in sent_emails() if m["Subject"].startswith("Thanks B")]
+    assert len(sent) == n and len(set(sent)) == n
