@@ -29,9 +29,8 @@ from zoneinfo import ZoneInfo
 
 from .ingest import IngestResult, event_id_for
 from .invoice import Invoice
-from .settings import settings
 from .shop import Shop
-from .store.tables import InvoiceItem, RunItem
+from .store.tables import InvoiceItem
 
 PAGE_SIZE = 1000  # keys-only index items: a page is small
 IDS_PER_MESSAGE = 100
@@ -57,35 +56,17 @@ def _cutoff(shop: Shop, today: date) -> str:
 
 def _scan_run(shop: Shop, slot: str, received_at: datetime) -> str:
     """The run-log entry of one day's scan (created once per slot); its pages show as entries."""
-    from pynamodb.exceptions import PutError
-
-    from .queue import dumps
+    from .runs import open_job_run
 
     run_id = event_id_for(shop.id, "dunning", f"scan@{slot}", b"")
     doc = {
-        "run_id": run_id,
-        "event_id": run_id,
         "platform": "schedule",
-        "received_at": received_at.isoformat(),
         "job": "overdue_scan",
         "slot": slot,
         "note": "daily overdue scan: open invoices past their due date, fanned out to the actions queue",
         "events": [],
     }
-    try:
-        RunItem(
-            shop.id,
-            run_id,
-            received_at=received_at.isoformat(),
-            state="queued",
-            event_type="overdue_scan",
-            document=dumps(doc),
-            deliveries={},
-            expires_at=received_at + timedelta(days=settings().run_retention_days),
-        ).save(condition=RunItem.run_id.does_not_exist())
-    except PutError as exc:
-        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
-            raise
+    open_job_run(shop.id, run_id, received_at, "overdue_scan", doc)
     return run_id
 
 
@@ -145,14 +126,9 @@ def scan(shop_id: str, slot: str, cursor: dict[str, Any] | None = None, now: dat
 
 
 def _progress(shop_id: str, run_id: str, label: str, **counts: Any) -> None:
-    from pynamodb.exceptions import UpdateError
+    from .runs import note_progress
 
-    entry = {"state": "done", "rule": "-", "type": "overdue_scan", "event": "overdue_scan", **counts}
-    entry["at"] = datetime.now(UTC).isoformat()
-    try:
-        RunItem(shop_id, run_id).update(actions=[RunItem.deliveries[f"{run_id}:scan:{label}"].set(entry)])
-    except UpdateError:  # pragma: no cover - the run was just created
-        pass
+    note_progress(shop_id, run_id, f"{run_id}:scan:{label}", {"type": "overdue_scan", "event": "overdue_scan"} | counts)
 
 
 def advance(shop: Shop, invoice_id: str, slot: str) -> IngestResult | None:

@@ -101,3 +101,47 @@ def search_runs(
     if status:
         runs = [r for r in runs if r["status"] == status]
     return {"runs": runs, "next": paging.encode(shop_id, results.last_evaluated_key)}
+
+
+def open_job_run(
+    shop_id: str, run_id: str, received_at: Any, event_type: str, doc: dict[str, Any], fired: str | None = None
+) -> None:
+    """The run-log entry of a job that fans out (the overdue scan, a selection), written once.
+
+    Its pages add entries with ``note_progress``; a second start of the same job finds it and goes on.
+    """
+    from datetime import timedelta
+
+    from pynamodb.exceptions import PutError
+
+    from .queue import dumps
+    from .settings import settings
+
+    try:
+        RunItem(
+            shop_id,
+            run_id,
+            received_at=received_at.isoformat(),
+            state="queued",
+            event_type=event_type,
+            fired=fired,
+            document=dumps({"run_id": run_id, "event_id": run_id, "received_at": received_at.isoformat()} | doc),
+            deliveries={},
+            expires_at=received_at + timedelta(days=settings().run_retention_days),
+        ).save(condition=RunItem.run_id.does_not_exist())
+    except PutError as exc:
+        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
+            raise
+
+
+def note_progress(shop_id: str, run_id: str, key: str, entry: dict[str, Any]) -> None:
+    """One entry in a job's run: what a page did (one UpdateItem on a map path)."""
+    from datetime import UTC, datetime
+
+    from pynamodb.exceptions import UpdateError
+
+    body = {"state": "done", "rule": "-", "at": datetime.now(UTC).isoformat()} | entry
+    try:
+        RunItem(shop_id, run_id).update(actions=[RunItem.deliveries[key].set(body)])
+    except UpdateError:  # pragma: no cover - the job's run is written before any page
+        pass

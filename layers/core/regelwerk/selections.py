@@ -22,7 +22,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .settings import settings
 from .store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem
 
 PAGE_SIZE = 500
@@ -68,15 +67,10 @@ def start(
 
 
 def _parent_run(shop_id, run_id, rule_id, of, window, ids, event_type, now, slot) -> None:
-    from pynamodb.exceptions import PutError
-
-    from .queue import dumps
+    from .runs import open_job_run
 
     doc = {
-        "run_id": run_id,
-        "event_id": run_id,
         "platform": event_type,
-        "received_at": now.isoformat(),
         "rule_id": rule_id,
         "slot": slot,
         "selection": {"over": of, "window": window, "ids": len(ids) if ids is not None else None},
@@ -85,21 +79,7 @@ def _parent_run(shop_id, run_id, rule_id, of, window, ids, event_type, now, slot
         + (f": {len(ids)} given id(s)" if ids is not None else ""),
         "events": [],
     }
-    try:
-        RunItem(
-            shop_id,
-            run_id,
-            received_at=now.isoformat(),
-            state="queued",
-            event_type=event_type,
-            fired=f",{rule_id},",
-            document=dumps(doc),
-            deliveries={},
-            expires_at=now + timedelta(days=settings().run_retention_days),
-        ).save(condition=RunItem.run_id.does_not_exist())
-    except PutError as exc:
-        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
-            raise
+    open_job_run(shop_id, run_id, now, event_type, doc, fired=f",{rule_id},")
 
 
 def _bounds(msg: dict[str, Any], time_zone: str) -> tuple[datetime | None, datetime | None]:
@@ -275,10 +255,6 @@ def run_item(shop, compiled, msg: dict[str, Any], item_id: str, bounds) -> Any:
 
 def progress(shop_id: str, run_id: str, label: str, **entry: Any) -> None:
     """One entry in the parent run: what a page of the selection did."""
-    from pynamodb.exceptions import UpdateError
+    from .runs import note_progress
 
-    body = {"state": "done", "rule": "-", "event": "selection", "at": datetime.now(UTC).isoformat()} | entry
-    try:
-        RunItem(shop_id, run_id).update(actions=[RunItem.deliveries[f"{run_id}:{label}"].set(body)])
-    except UpdateError:  # pragma: no cover - the parent run is written before any page
-        pass
+    note_progress(shop_id, run_id, f"{run_id}:{label}", {"event": "selection"} | entry)
