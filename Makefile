@@ -9,7 +9,7 @@ export AWS_DEFAULT_REGION ?= eu-central-1
 export AWS_REGION ?= eu-central-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test lint unit cfn bench build venv clean
+.PHONY: demo serve test test-fast lint typecheck unit cfn bench build venv clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt functions/pdf/requirements.txt functions/sms/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,15 +38,23 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## mypy on the domain package (strict: every function typed; settings in pyproject.toml)
+typecheck: venv
+	$(BIN)/mypy
+
 unit: venv
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 cfn: venv $(SAMVENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAMVENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
 
-## ruff, pytest (unit, integration, reliability), cfn-lint and sam validate --lint
-test: lint unit cfn
+## ruff, mypy, pytest (unit, integration, reliability, slow ones included), cfn-lint and sam validate --lint
+test: lint typecheck unit cfn
+
+## the edit-test loop: ruff, mypy and every test not marked slow (under two minutes)
+test-fast: lint typecheck
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 ## benchmarks against peers and limits (issue 7): prints a table, writes bench/results.json (BENCH_ARGS=--quick)
 bench: venv

@@ -440,14 +440,14 @@ def setup_shop(stack: Any) -> str:
 
 def make_cold(stack: Any) -> None:
     """What a new container has: no cached rules, shops or templates, no connections, the module loaded anew."""
-    from regelwerk import queue
+    from regelwerk import clients
     from regelwerk.store import rules, shops
     from regelwerk.store.tables import ALL_MODELS
 
     rules.clear_cache()
     shops.clear_cache()
     stack._handlers.clear()
-    queue._sqs = None
+    clients.reset()
     for model in ALL_MODELS:
         model._connection = None
 
@@ -532,7 +532,7 @@ def measure(stack: Any, counter: CallCounter, warm_events: int) -> list[Result]:
     # run interleaved with the real warm events
     import functools
 
-    from regelwerk import ingest
+    from regelwerk.ingest import orders as ingest
 
     original_connection = getattr(ingest, "_connection", None)  # skipped if ingest no longer has it
     cached_connection = functools.cache(original_connection) if original_connection else None

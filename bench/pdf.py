@@ -39,9 +39,9 @@ LIMIT_ZIPPED = 50 * 1024 * 1024  # Lambda: a .zip uploaded directly
 def demo_context() -> dict[str, Any]:
     import yaml
 
-    from regelwerk.customer import apply_order, customer_id_for
-    from regelwerk.order import Order
-    from regelwerk.shop import Shop
+    from regelwerk.model.customer import apply_order, customer_id_for
+    from regelwerk.model.order import Order
+    from regelwerk.model.shop import Shop
 
     shop = Shop.model_validate(yaml.safe_load((ROOT / "examples" / "demo-shop" / "shop.yaml").read_text()))
     event = json.loads(next((ROOT / "events" / "demo").glob("01-*.json")).read_text())
@@ -63,8 +63,8 @@ def render_times(rounds: int, per_sample: int) -> dict[str, list[float]]:
     import facturx
     from fpdf import FPDF
 
-    from regelwerk import einvoice
-    from regelwerk.documents import render_document
+    from regelwerk.documents import einvoice
+    from regelwerk.documents.pdf import render_document
 
     ctx = demo_context()
     ctx["order"] = ctx["order"] | {"paid_at": None, "status": "new"}  # unpaid: the invoice gets its QR code

@@ -61,9 +61,9 @@ PRICES = ["4.90", "7.95", "12.50", "19.99", "24.90", "32.50", "45.00", "89.90"] 
 
 def make_contexts(rng: random.Random, n: int) -> list[dict[str, Any]]:
     """Canonical contexts built through Regelwerk's own models (money as {amount, currency}, ISO times)."""
-    from regelwerk.customer import Customer
-    from regelwerk.order import Order
-    from regelwerk.shop import Shop
+    from regelwerk.model.customer import Customer
+    from regelwerk.model.order import Order
+    from regelwerk.model.shop import Shop
 
     shop = Shop(id="bench", name="Bench Roastery", time_zone="Europe/Berlin", locale="de_DE").to_context()
     contexts = []
@@ -465,8 +465,8 @@ def build(label: str, n_rules: int, lo: int, hi: int, contexts: list[dict[str, A
     import rule_engine
     from json_logic import jsonLogic
 
-    from regelwerk.engine import evaluate
-    from regelwerk.rule import load_rule
+    from regelwerk.engine.evaluate import evaluate
+    from regelwerk.engine.rule import load_rule
 
     rng = random.Random(seed)
     trees = [make_tree(rng, rng.choice(contexts), rng.randint(lo, hi)) for _ in range(n_rules)]
@@ -543,7 +543,7 @@ def _runner(fns: list[Callable[[dict[str, Any]], Any]], contexts: list[dict[str,
 
 
 def _evaluate_runner(compiled: list[Any], contexts: list[dict[str, Any]]) -> Callable[[int], float]:
-    from regelwerk.engine import evaluate
+    from regelwerk.engine.evaluate import evaluate
 
     k = len(contexts)
 
@@ -572,7 +572,7 @@ CLAUSES = [  # one clause of each common shape, for the per-clause cost table
 
 def clause_costs(contexts: list[dict[str, Any]], rounds: int) -> list[dict[str, Any]]:
     """Nanoseconds per clause, Regelwerk against the hand-written expression, minus the empty loop."""
-    from regelwerk.conditions import compile_condition
+    from regelwerk.engine.conditions import compile_condition
 
     def loop(f: Callable[[dict[str, Any]], Any]) -> Callable[[], float]:
         def timed() -> float:

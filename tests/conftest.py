@@ -66,7 +66,7 @@ class Shop:
         return status, json.loads(answer or b"{}")
 
     def run(self, run_id: str) -> dict[str, Any]:
-        from regelwerk.runs import get_run
+        from regelwerk.store.runs import get_run
 
         return get_run(self.id, run_id)
 

@@ -93,7 +93,7 @@ def move_to(when: datetime, invoke: Invoke) -> list[Fired]:
 
 def advance(step: str, invoke: Invoke) -> tuple[datetime, list[Fired]]:
     """Move the clock forward by ``15m``, ``24h`` or ``7d``."""
-    from regelwerk.rule import parse_duration
+    from regelwerk.engine.rule import parse_duration
 
     before = now()
     if before is None:  # never set: the local clock starts at the real time
@@ -125,7 +125,7 @@ def _schedules() -> list[dict[str, Any]]:
 
 def fire_due(after: datetime, until: datetime, invoke: Invoke) -> list[Fired]:
     """Run every slot in ``(after, until]`` of every enabled schedule, oldest first."""
-    from regelwerk.cron import Cron, utc_slot
+    from regelwerk.engine.cron import Cron, utc_slot
     from regelwerk.store.schedules import SCHEDULED_TIME
 
     due: list[tuple[datetime, str, dict[str, Any]]] = []

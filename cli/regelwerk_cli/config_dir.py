@@ -35,10 +35,10 @@ def _yaml(path: Path) -> Any:
 
 def read(directory: Path) -> ShopConfig:
     """Read and validate a configuration directory; ConfigError lists every problem with file and path."""
+    from regelwerk.documents.templates import check_template
+    from regelwerk.engine.rule import load_rule
     from regelwerk.errors import InvalidInput
-    from regelwerk.rule import load_rule
-    from regelwerk.shop import Shop
-    from regelwerk.templates import check_template
+    from regelwerk.model.shop import Shop
 
     problems: list[str] = []
     shop_file = directory / "shop.yaml"
@@ -92,7 +92,7 @@ def read(directory: Path) -> ShopConfig:
                 problems.append(f"{path}: $.actions[{i}].template: no template {name!r} in templates/")
     logo = directory / "logo.png"
     if logo.exists():
-        from regelwerk.branding import problems as logo_problems
+        from regelwerk.documents.branding import problems as logo_problems
 
         config.logo = logo.read_bytes()
         problems += [f"{logo}: {p}" for p in logo_problems(config.logo)]
@@ -103,7 +103,7 @@ def read(directory: Path) -> ShopConfig:
 
 def apply(config: ShopConfig) -> list[str]:
     """Write the shop, its rules and templates; returns what changed, one line each."""
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store import rules, shops
 
     shop = Shop.model_validate(config.shop)
@@ -116,7 +116,7 @@ def apply(config: ShopConfig) -> list[str]:
         rule = rules.save_rule(shop.id, doc)
         lines.append(f"rule {rule.id}: version {rule.version}")
     if config.logo is not None:
-        from regelwerk.branding import store_logo
+        from regelwerk.documents.branding import store_logo
 
         lines.append("logo: uploaded" if store_logo(shop.id, config.logo) else "logo: unchanged")
     return lines
@@ -145,8 +145,8 @@ def _live(shop_id: str) -> ShopConfig | None:
 
 def diff(config: ShopConfig) -> list[str]:
     """What `apply` would change: + new, ~ changed (with the fields), - live only (deleted with --prune)."""
-    from regelwerk.rule import load_rule
-    from regelwerk.shop import Shop
+    from regelwerk.engine.rule import load_rule
+    from regelwerk.model.shop import Shop
 
     shop = Shop.model_validate(config.shop)
     live = _live(shop.id)
@@ -183,7 +183,7 @@ def diff(config: ShopConfig) -> list[str]:
 
 def prune(config: ShopConfig) -> list[str]:
     """Delete the live rules and templates the directory no longer has (rule versions stay readable)."""
-    from regelwerk.rule import load_rule
+    from regelwerk.engine.rule import load_rule
     from regelwerk.store import rules
 
     shop_id = config.shop["id"]

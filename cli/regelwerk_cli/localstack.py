@@ -179,6 +179,9 @@ class LocalStack:
 
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call.lambda.Invoke", invoke)
+        from regelwerk.clients import client
+
+        client("lambda").meta.events.register("before-call.lambda.Invoke", invoke)  # the admin API's client
 
     def create(self) -> None:
         """Create the template's resources (again, after a reset) and set the functions' environment."""

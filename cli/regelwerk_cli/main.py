@@ -57,7 +57,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     _target(args)
-    from regelwerk.dryrun import test_rule
+    from regelwerk.api.dryrun import test_rule
     from regelwerk.errors import RegelwerkError
     from regelwerk.store.shops import get_shop
 
@@ -139,7 +139,7 @@ def _local_invoker():
 
 def cmd_runs(args: argparse.Namespace) -> int:
     _target(args)
-    from regelwerk.runs import list_runs
+    from regelwerk.store.runs import list_runs
 
     for run in reversed(list_runs(args.shop, limit=args.limit)):
         print(describe_run(run))
@@ -205,7 +205,7 @@ def _start_demo_stack(log_level: str = "WARNING"):
 
 
 def _post_demo_events(stack, shop_id: str, key: str) -> list[dict]:
-    from regelwerk.runs import get_run
+    from regelwerk.store.runs import get_run
 
     results = []
     for path in sorted(DEMO_EVENTS.glob("*.json")):
@@ -234,7 +234,7 @@ def _post_demo_events(stack, shop_id: str, key: str) -> list[dict]:
 
 
 def _summary(results: list[dict], shop_id: str) -> str:
-    from regelwerk.runs import get_run
+    from regelwerk.store.runs import get_run
 
     head = ("event", "HTTP", "trigger events", "rules fired", "actions", "delivered")
     rows = [head]
@@ -292,7 +292,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print(f"open {OUTBOX / 'index.html'} to read them and why each rule did or did not fire")
         if args.explain:
-            from regelwerk.runs import list_runs
+            from regelwerk.store.runs import list_runs
 
             for run in reversed(list_runs(shop_id)):
                 print(describe_run(run))

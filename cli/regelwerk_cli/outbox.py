@@ -97,8 +97,8 @@ def collect(
         (outdir / name).write_text(json.dumps(hook, indent=2, ensure_ascii=False), encoding="utf-8")
         found["webhooks"].append(hook | {"file": name})
 
-    from regelwerk.runs import list_runs
-    from regelwerk.tasks import list_tasks
+    from regelwerk.actions.tasks import list_tasks
+    from regelwerk.store.runs import list_runs
 
     for shop_id in shop_ids:
         found["tasks"].extend(list_tasks(shop_id, limit=200)["tasks"])

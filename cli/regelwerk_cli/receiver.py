@@ -34,7 +34,7 @@ class Receiver:
 
     def start(self) -> Receiver | None:
         """Listen; None when the port is taken (then the demo's webhook fails visibly, with the reason)."""
-        from regelwerk.webhooks import verify
+        from regelwerk.actions.webhooks import verify
 
         received = self.received
 

@@ -1,23 +1,23 @@
 """admin: shop settings, rules, templates, runs, tasks, dry runs, simulations and customers (admin-scope key)."""
 
-import json
-import os
-
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.admin_api import customers, dryruns, rules, runs, shop, tasks, templates
-from regelwerk.admin_api.auth import admin_shop, require_admin
+from regelwerk.api.admin import customers, dryruns, rules, runs, shop, tasks, templates
+from regelwerk.api.admin.auth import admin_shop, require_admin
+from regelwerk.api.responses import refusal_event, refuse_with_json
 from regelwerk.errors import RegelwerkError
 from regelwerk.observability import logger, metrics
+from regelwerk.settings import settings
 
 app = APIGatewayRestResolver(enable_validation=True)
+refuse_with_json(app)
 app.use(middlewares=[require_admin])
 for module in (shop, rules, dryruns, templates, runs, tasks, customers):
     app.include_router(module.router)
-if os.environ.get("STAGE") == "local":
+if settings().stage == "local":
     app.enable_swagger(path="/v1/docs", title="Regelwerk admin API")
 
 
@@ -25,12 +25,6 @@ if os.environ.get("STAGE") == "local":
 def openapi():
     body = app.get_openapi_json_schema(title="Regelwerk admin API", version="1")
     return Response(200, content_types.APPLICATION_JSON, body)
-
-
-@app.exception_handler(RegelwerkError)
-def refuse(error: RegelwerkError) -> Response:
-    logger.info("request refused", extra={"status": error.status, "error": error.code})
-    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_dict())
 
 
 @app.exception_handler(RequestValidationError)
@@ -58,13 +52,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     try:  # the key first: before routing, so validation errors never answer a stranger
         shop = admin_shop(event)
     except RegelwerkError as error:
-        logger.info("request refused", extra={"status": error.status, "error": error.code})
-        return {
-            "statusCode": error.status,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(error.as_dict()),
-            "isBase64Encoded": False,
-        }
+        return refusal_event(error)
     if shop is not None:
         app.append_context(shop=shop)
     return app.resolve(event, context)

@@ -4,8 +4,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.delivery import deliver_record
-from regelwerk.mail import send_email
+from regelwerk.actions.mail import send_email
+from regelwerk.delivery.dispatch import deliver_record
 from regelwerk.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -4,11 +4,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk import api
-from regelwerk.errors import RegelwerkError
+from regelwerk.api.responses import refuse_with_json
+from regelwerk.ingest import receive as api
 from regelwerk.observability import logger, metrics
 
 app = APIGatewayRestResolver()
+refuse_with_json(app)
 
 
 @app.get("/v1/health")
@@ -23,12 +24,6 @@ def receive(shop: str, platform: str) -> Response:
     result = api.receive_event(shop, platform, dict(event.headers or {}), raw)
     metrics.add_metric(name="EventsReceived", unit="Count", value=1)
     return Response(status_code=result.status_code, content_type=content_types.APPLICATION_JSON, body=result.as_dict())
-
-
-@app.exception_handler(RegelwerkError)
-def refuse(error: RegelwerkError) -> Response:
-    logger.info("request refused", extra={"status": error.status, "error": error.code})
-    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.as_dict())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

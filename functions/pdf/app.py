@@ -6,8 +6,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.delivery import deliver_record
-from regelwerk.documents import create_document
+from regelwerk.actions.documents import create_document
+from regelwerk.delivery.dispatch import deliver_record
 from regelwerk.observability import logger, metrics
 
 FONTS = Path(__file__).parent / "fonts"
@@ -23,7 +23,7 @@ def preview(request: dict) -> dict:
     """A document rendered for the admin API's preview (invoked directly): returned, not stored."""
     import base64
 
-    from regelwerk.documents import document_filename, render_document
+    from regelwerk.documents.pdf import document_filename, render_document
     from regelwerk.errors import ActionFailed
 
     try:

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk import portal
+from regelwerk.api import portal
+from regelwerk.api.responses import log_refusal
 from regelwerk.errors import RegelwerkError
 from regelwerk.observability import logger, metrics
 
@@ -28,7 +29,7 @@ def show(token: str) -> Response:
 
 @app.exception_handler(RegelwerkError)
 def refuse(error: RegelwerkError) -> Response:
-    logger.info("portal request refused", extra={"status": error.status, "error": error.code})
+    log_refusal(error, "portal request")
     body = f"<!doctype html><meta charset='utf-8'><title>{error.status}</title><p>{escape(error.message)}</p>"
     return Response(error.status, content_types.TEXT_HTML, body, headers=HEADERS)
 

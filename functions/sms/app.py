@@ -4,9 +4,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.delivery import deliver_record
+from regelwerk.actions.sms import send_sms
+from regelwerk.delivery.dispatch import deliver_record
 from regelwerk.observability import logger, metrics
-from regelwerk.sms import send_sms
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

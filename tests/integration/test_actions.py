@@ -235,7 +235,7 @@ def test_rules_that_set_statuses_back_and_forth_stop_at_the_depth_limit(demo_sho
     assert status == 202
     demo_shop.drain()
 
-    from regelwerk.runs import list_runs
+    from regelwerk.store.runs import list_runs
 
     runs = list_runs("demo")
     chained = [r for r in runs if r.get("caused_by")]
@@ -262,11 +262,12 @@ def test_notify_owner_by_sms(demo_shop):
 
 
 def test_a_throttled_email_is_put_back_and_sent_once(demo_shop, monkeypatch):
-    from regelwerk import delivery, mail
+    from regelwerk import clients
+    from regelwerk.delivery import dispatch as delivery
 
     delete_rule("demo", "invoice-unpaid-orders")  # one e-mail to John: the thank-you
     monkeypatch.setattr(delivery, "THROTTLE_PAUSE_SECONDS", 0)
-    client = mail._client("sesv2")
+    client = clients.client("sesv2", adaptive=True)
     real = client.send_email
     calls = {"n": 0}
 
@@ -371,7 +372,7 @@ def test_a_status_change_planned_before_a_newer_shop_update_is_not_made(demo_sho
     demo_shop.post(order_event(1))  # start-packing plans in_packing ...
     demo_shop.post(order_event(3))  # ... but the shop ships the order before the actions queue runs
     demo_shop.drain()
-    from regelwerk.runs import list_runs
+    from regelwerk.store.runs import list_runs
     from regelwerk.store.tables import OrderItem
 
     assert OrderItem.get("demo", "9007199254740993").status == "shipped"

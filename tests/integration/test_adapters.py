@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from regelwerk.adapters.signatures import sign_base64, sign_hex
+from regelwerk.ingest.adapters.signatures import sign_base64, sign_hex
 from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
 from tests.conftest import STACK, sent_emails
 
@@ -21,7 +21,7 @@ SECRETS = {"shopify": "shpss_morgenrot_8f2a", "woocommerce": "wc-morgenrot-1b7c"
 
 def configure(platforms: dict[str, Any]) -> None:
     """Set the demo shop's platforms (as `regelwerk apply` would from shop.yaml) and drop the warm caches."""
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store.shops import clear_cache, get_shop, save_shop
 
     save_shop(Shop.model_validate(get_shop("demo").model_dump() | {"platforms": platforms}))

@@ -158,7 +158,7 @@ def test_simulation_counts_what_would_have_fired(admin):
 
 
 def test_other_shops_and_ingest_keys_are_refused(admin):
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store.shops import create_key, save_shop
 
     save_shop(Shop(id="other", name="Other"))

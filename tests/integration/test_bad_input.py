@@ -60,7 +60,7 @@ def test_missing_and_wrong_keys_are_401(demo_shop):
 
 
 def test_another_shops_key_never_opens_this_shop(demo_shop):
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store.shops import create_key, save_shop
 
     save_shop(Shop(id="other", name="Other shop"))

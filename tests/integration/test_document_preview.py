@@ -70,7 +70,7 @@ def test_bad_preview_requests_are_refused(demo_shop):
 
 
 def test_a_logo_that_is_not_a_small_png_is_refused():
-    from regelwerk.branding import problems
+    from regelwerk.documents.branding import problems
 
     assert problems(b"GIF89a....") == ["logo.png is not a PNG image"]
     assert problems(b"\x89PNG\r\n\x1a\n" + b"0" * 300_000)[0].startswith("logo.png is 300008 bytes; at most 204800")

@@ -134,7 +134,7 @@ def test_a_reminder_queued_before_the_payment_arrived_is_not_sent(dunning_shop):
     post_invoice(dunning_shop, invoice(4, status="paid", paid_at="2026-11-18T07:30:00+01:00"))  # ... then: paid
     dunning_shop.drain()
     assert letters() == []
-    from regelwerk.runs import list_runs
+    from regelwerk.store.runs import list_runs
 
     skipped = [d for r in list_runs("demo") for d in r["deliveries"].values() if d.get("state") == "skipped"]
     assert skipped and skipped[0]["reason"] == "not sent: the invoice is paid now (checked when sending)"

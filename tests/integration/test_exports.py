@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from regelwerk import exports
-from regelwerk.customers_admin import CSV_COLUMNS, erase_customer
-from regelwerk.customers_admin import export_csv as admin_customers_csv
-from regelwerk.exports import export_csv, export_rows, run_export, store_export, window_bounds
-from regelwerk.invoice import Invoice
-from regelwerk.order import Order
+from regelwerk.actions import exports
+from regelwerk.actions.exports import export_csv, export_rows, run_export, store_export, window_bounds
+from regelwerk.api.customers import erase_customer
+from regelwerk.api.customers import export_csv as admin_customers_csv
+from regelwerk.documents.csv import CSV_COLUMNS
+from regelwerk.model.invoice import Invoice
+from regelwerk.model.order import Order
 from regelwerk.settings import settings
 from regelwerk.store.tables import CustomerItem, InvoiceItem, OrderItem
 from tests.conftest import order_event

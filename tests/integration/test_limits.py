@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from regelwerk.ingest import process_order
-from regelwerk.order import Order
+from regelwerk.ingest.orders import process_order
+from regelwerk.model.order import Order
 from regelwerk.store.rules import save_rule, save_template
 from regelwerk.store.shops import get_shop, save_shop
 from tests.conftest import order_event, sent_emails

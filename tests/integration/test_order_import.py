@@ -208,7 +208,7 @@ def test_a_delayed_action_waits_on_the_queue(demo_shop):
 
 
 def test_shop_matching_by_address_lands_two_orders_on_one_customer(demo_shop):
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store.shops import clear_cache, get_shop, save_shop
 
     # Given a shop that matches customers by postal address

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from regelwerk import portal
-from regelwerk.customer import customer_id_for_email
+from regelwerk.documents import links as portal
+from regelwerk.model.customer import customer_id_for_email
 from regelwerk.store.rules import save_template
 from tests.conftest import order_event, sent_emails
 
@@ -79,7 +79,7 @@ def test_bad_links_are_refused_without_data(orders, case):
 
 
 def test_erased_customer_link_opens_nothing(orders):
-    from regelwerk.customers_admin import erase_customer
+    from regelwerk.api.customers import erase_customer
 
     erase_customer("demo", customer_id_for_email("demo", ANNA))
     status, _, page = open_page(orders, token_for(ANNA))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from regelwerk.runs import get_run, list_runs
 from regelwerk.store.rules import save_rule, save_template
+from regelwerk.store.runs import get_run, list_runs
 from regelwerk_cli import clock
 from tests.conftest import order_event, sent_emails
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from regelwerk.customer import customer_id_for_email
-from regelwerk.invoice import Invoice
+from regelwerk.model.customer import customer_id_for_email
+from regelwerk.model.invoice import Invoice
 from regelwerk.store.rules import save_rule, save_template
 from regelwerk.store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem
 from tests.conftest import STACK, order_event, sent_emails
@@ -27,7 +27,7 @@ PATH = "/v1/shops/demo/events/stripe"
 
 def configure(platforms: dict[str, Any]) -> None:
     """Set the demo shop's platforms (as `regelwerk apply` would from shop.yaml) and drop the warm caches."""
-    from regelwerk.shop import Shop
+    from regelwerk.model.shop import Shop
     from regelwerk.store.shops import clear_cache, get_shop, save_shop
 
     save_shop(Shop.model_validate(get_shop("demo").model_dump() | {"platforms": platforms}))

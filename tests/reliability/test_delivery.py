@@ -48,7 +48,7 @@ def test_every_message_delivered_three_times_sends_each_email_once(demo_shop):
 
 def test_crash_after_provider_accepted_is_not_sent_again(demo_shop, monkeypatch):
     """The handler dies after SES accepted the e-mail but before recording it: no duplicate."""
-    from regelwerk import delivery
+    from regelwerk.delivery import ledger as delivery
 
     demo_shop.post(order_event(2))
     real_update = delivery.LedgerItem.update
@@ -152,8 +152,8 @@ def test_a_thousand_events_each_retried_by_the_shop_and_each_message_delivered_t
     fresh,
 ):
     """At scale: 1,000 orders, every webhook sent twice by the shop, every SQS message delivered three times."""
-    from regelwerk import api
-    from regelwerk.shop import Shop
+    from regelwerk.ingest import receive as api
+    from regelwerk.model.shop import Shop
     from regelwerk.store.rules import save_rule, save_template
     from regelwerk.store.shops import create_key, save_shop
 
@@ -196,3 +196,22 @@ def test_a_thousand_events_each_retried_by_the_shop_and_each_message_delivered_t
     fresh.drain(max_rounds=2000)
     sent = [m["To"] for m in sent_emails() if m["Subject"].startswith("Thanks B")]
     assert len(sent) == n and len(set(sent)) == n
+
+
+def test_messages_queued_by_the_previous_version_are_delivered_once_by_this_one(demo_shop):
+    """A deployment lands while messages wait on the queues: they were written before the typed contracts."""
+    from tests import FIXTURES
+
+    v1 = json.loads((FIXTURES / "messages" / "v1.json").read_text())
+    sqs = boto3.client("sqs")
+    # Given the thank-you e-mail as the previous version queued it, delivered twice by SQS
+    for _ in range(2):
+        sqs.send_message(QueueUrl=_queue_url(demo_shop.stack, "MailQueue"), MessageBody=json.dumps(v1["email"]))
+    # When this version's mail handler drains the queue
+    demo_shop.drain()
+    # Then the customer got it once, in the message's language, with its action id
+    mails = sent_emails()
+    assert len(mails) == 1
+    assert mails[0]["To"] == v1["email"]["context"]["customer"]["email"]
+    assert "".join(str(mails[0]["X-Regelwerk-Action"]).split()) == v1["email"]["action_id"]
+    assert demo_shop.stack.dead_letters().get("MailDeadLetterQueue", []) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from regelwerk import api
+from regelwerk.ingest import receive as api
 from regelwerk.store.rules import save_rule, save_template
 from tests.conftest import order_event, sent_emails
 

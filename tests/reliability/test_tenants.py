@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from regelwerk.runs import list_runs
 from regelwerk.store.rules import list_rules
+from regelwerk.store.runs import list_runs
 from regelwerk.store.shops import create_key
 from regelwerk_cli import config_dir
 from regelwerk_cli.platform_events import signed

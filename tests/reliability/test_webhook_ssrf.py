@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regelwerk.webhooks import WebhookFailed, WebhookRefused, post_webhook, refusal
+from regelwerk.actions.webhooks import WebhookFailed, WebhookRefused, post_webhook, refusal
 from tests.unit.test_webhooks import Answer, Receiver
 
 BODY = b'{"event": "order.created"}'

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 @dataclass
@@ -83,19 +87,9 @@ class ActionFailed(Exception):
     """An action could not be carried out; the message is retried and ends in the DLQ."""
 
 
-@dataclass
-class ValidationReport:
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
-
-    def raise_if_any(self, message: str = "invalid input") -> None:
-        if self.problems:
-            raise InvalidInput(message, self.problems)
-
-
-def pydantic_problems(exc, prefix: str = "$", union_tags: frozenset[str] = frozenset()) -> list[Problem]:
+def pydantic_problems(
+    exc: ValidationError, prefix: str = "$", union_tags: frozenset[str] = frozenset()
+) -> list[Problem]:
     """Turn a pydantic ValidationError into problems with JSON paths.
 
     ``union_tags`` are discriminator values pydantic puts into the location (``actions[0].email``);

@@ -6,6 +6,7 @@ Domain code receives a Settings; only this module reads ``os.environ``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -49,7 +50,7 @@ class Settings:
     aws_region: str = "eu-central-1"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in fields(cls):

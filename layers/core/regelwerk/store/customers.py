@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..customer import Customer
-from ..money import Money, minor_units
-from ..order import Order
+from ..model.customer import Customer
+from ..model.money import Money, minor_units
+from ..model.order import Order
 from .tables import CustomerItem
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.operand import Path
+    from pynamodb.expressions.update import Action
 
 _AGGREGATES = {"order_count", "total_spent", "first_order_at", "last_order_at"}
 
@@ -59,9 +63,10 @@ def upsert_write(
             last_order_at=created if new_order else None,
         )
         return lambda tx: tx.save(item, condition=CustomerItem.customer_id.does_not_exist())
-    actions = [CustomerItem.document.set(profile)]
+    actions: list[Action] = [CustomerItem.document.set(profile)]
     if new_order:
-        cents = CustomerItem.spent_minor[order.currency]
+        # PynamoDB types MapAttribute item access as the value; on the class it is a document Path
+        cents = cast("Path", CustomerItem.spent_minor[order.currency])
         actions += [
             CustomerItem.order_count.add(1),
             cents.set((cents | 0) + _minor(order)),

@@ -10,11 +10,14 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from ..clients import connection
+from ..engine.rule import CompiledRule, Rule, load_rule
 from ..errors import Conflict, NotFound
-from ..rule import CompiledRule, Rule, load_rule
 from ..settings import settings
+from .delayed import cancel_rule
 from .schedules import has_schedule, sync_rule_schedules
-from .tables import RuleItem, connection
+from .shops import get_shop
+from .tables import RuleItem
 
 _cache: dict[str, tuple[float, list[CompiledRule]]] = {}
 _template_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
@@ -70,8 +73,6 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
     if has_schedule(rule) or (current is not None and _had_schedule(current.document)):
         _sync_schedules(shop_id, rule.id, rule)
     if not rule.enabled and current is not None and json.loads(current.document).get("enabled", True):
-        from ..delays import cancel_rule
-
         cancel_rule(shop_id, rule.id, f"the rule was disabled (version {version})")
     return rule.model_copy(update={"version": version})
 
@@ -87,14 +88,8 @@ def _sync_schedules(shop_id: str, rule_id: str, rule: Rule | None) -> None:
     """Bring the rule's EventBridge Scheduler schedules in step (its triggers' time zone defaults to the shop's)."""
     zone = "UTC"
     if rule is not None and any(t.cron and not t.time_zone for t in rule.all_triggers):
-        from .shops import get_shop
-
         zone = get_shop(shop_id).time_zone
     sync_rule_schedules(shop_id, rule_id, rule, zone)
-
-
-def list_rule_ids(shop_id: str) -> list[str]:
-    return [i.sk.split("#", 1)[1] for i in RuleItem.query(shop_id, RuleItem.sk.startswith("rule#"))]
 
 
 def delete_rule(shop_id: str, rule_id: str) -> None:
@@ -106,14 +101,13 @@ def delete_rule(shop_id: str, rule_id: str) -> None:
     _cache.pop(shop_id, None)
     if _had_schedule(item.document):
         _sync_schedules(shop_id, rule_id, None)
-    from ..delays import cancel_rule
 
     cancel_rule(shop_id, rule_id, "the rule was deleted")
 
 
 def save_template(shop_id: str, name: str, language: str, template: dict[str, str]) -> None:
     """Check that a template variant compiles, then store it. E-mail templates have a subject; SMS ones do not."""
-    from ..templates import check_template
+    from ..documents.templates import check_template  # jinja2 stays out of the ingest functions' cold start
 
     check_template("email" if "subject" in template or "html" in template else "sms", template)
     RuleItem(

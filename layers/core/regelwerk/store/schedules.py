@@ -12,20 +12,15 @@ import hashlib
 import json
 from typing import Any
 
-from ..rule import Rule
+from ..clients import client
+from ..engine.rule import Rule
 from ..settings import settings
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-_client: Any = None
 
 
 def _scheduler() -> Any:
-    global _client
-    if _client is None:
-        import boto3
-
-        _client = boto3.client("scheduler", region_name=settings().aws_region)
-    return _client
+    return client("scheduler")
 
 
 def name_prefix(shop_id: str, rule_id: str) -> str:
@@ -84,7 +79,7 @@ def sync_rule_schedules(shop_id: str, rule_id: str, rule: Rule | None, default_t
         return []  # nowhere to look: this function does not manage schedules
     client = _scheduler()
     wanted = desired_schedules(shop_id, rule, default_time_zone) if rule is not None else {}
-    existing = set()
+    existing: set[str] = set()
     for page in client.get_paginator("list_schedules").paginate(
         GroupName=s.schedule_group, NamePrefix=name_prefix(shop_id, rule_id)
     ):

@@ -10,7 +10,8 @@ import time
 from datetime import UTC, datetime
 
 from ..errors import Forbidden, NotFound, Unauthorized
-from ..shop import Shop
+from ..model.shop import Shop
+from .schedules import sync_shop_schedules
 from .tables import ShopItem
 
 KEY_PREFIX = "rw_"
@@ -27,7 +28,6 @@ def hash_key(key: str) -> str:
 
 def save_shop(shop: Shop) -> None:
     """Store the shop's settings and keep its daily overdue scan (dunning) scheduled accordingly."""
-    from .schedules import sync_shop_schedules
 
     ShopItem(shop.id, "profile", document=shop.model_dump_json()).save()
     _profiles.pop(shop.id, None)

@@ -6,6 +6,8 @@ another shop's data: each repository function takes the shop id first.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
@@ -14,16 +16,17 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
+from ..clients import share_session_with_pynamodb
 from ..settings import settings
 
 _S = settings()
+share_session_with_pynamodb()  # one botocore session per container for boto3 and PynamoDB alike
 
 
-def _meta(table: str) -> type:
+def _meta(table: str) -> MetaProtocol:
     class Meta:
         table_name = table
         region = _S.aws_region
@@ -32,7 +35,8 @@ def _meta(table: str) -> type:
         connect_timeout_seconds = 2
         read_timeout_seconds = 5
 
-    return Meta
+    # MetaProtocol lists every Meta option; PynamoDB fills in the ones left out when the model class is made
+    return cast("MetaProtocol", Meta)
 
 
 class ShopItem(Model):
@@ -94,7 +98,8 @@ class CustomerItem(Model):
     customer_id = UnicodeAttribute(range_key=True)
     document = UnicodeAttribute()  # profile: contact, language, country, tags, groups
     order_count = NumberAttribute(default=0)
-    spent_minor = MapAttribute(default=dict)  # currency -> amount in minor units (integers stay exact)
+    # currency -> amount in minor units (integers stay exact)
+    spent_minor: MapAttribute[str, int] = MapAttribute(default=dict)
     first_order_at = UnicodeAttribute(null=True)
     last_order_at = UnicodeAttribute(null=True)
     erased_at = UnicodeAttribute(null=True)  # set by a GDPR erasure: the profile is gone, the aggregates stay
@@ -156,7 +161,7 @@ class RunItem(Model):
     customer_id = UnicodeAttribute(null=True)
     fired = UnicodeAttribute(null=True)  # ",rule-a,rule-b," so the run log can be filtered by rule
     document = UnicodeAttribute()  # the explanation as JSON
-    deliveries = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
+    deliveries: MapAttribute[str, Any] = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
     expires_at = TTLAttribute(null=True)
     dead_at = UnicodeAttribute(null=True)  # when an action of this run was last dead-lettered
     by_time = RunsByTime()
@@ -185,15 +190,22 @@ class TaskItem(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
-_connections: dict[str, Connection] = {}
+def get_or_none[M: Model](model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+    """The item, read consistently, or None when there is none."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
 
 
-def connection() -> Connection:
-    """One PynamoDB connection per container for transactions (a new one per call costs ~10x the CPU)."""
-    region = _S.aws_region
-    if region not in _connections:
-        _connections[region] = Connection(region=region)
-    return _connections[region]
+def found(future: Any) -> Any:
+    """What a TransactGet future read, or None when the item does not exist."""
+    try:
+        return future.get()
+    except Exception as exc:
+        if type(exc).__name__ == "DoesNotExist":
+            return None
+        raise
 
 
 ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem, TaskItem)

@@ -1,0 +1,69 @@
+"""The pdf action: render an order document or dunning letter, store it private and encrypted in S3, and note it
+on its order for the customer portal. The key is fixed per action, so doing the action again overwrites it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pynamodb.exceptions import UpdateError
+
+from ..clients import client
+from ..delivery.outcome import Outcome
+from ..documents.pdf import document_filename, render_document
+from ..model.messages import ActionMessage
+from ..settings import settings
+from ..store.tables import OrderItem
+
+URL_SECONDS = 7 * 24 * 3600
+
+
+def create_document(msg: ActionMessage, font_dir: Path) -> Outcome:
+    """Perform a pdf action: render, store private and encrypted in S3, output key and pre-signed URL."""
+    kind = msg.action["document"]
+    ctx = msg.context
+    body, lang = render_document(kind, ctx, font_dir)
+    bucket = settings().documents_bucket
+    if not bucket:
+        raise RuntimeError("DOCUMENTS_BUCKET is not configured")
+    # the key is fixed per action, so doing the action again overwrites instead of duplicating
+    digest = hashlib.sha256(msg.action_id.encode()).hexdigest()[:16]
+    filename = document_filename(kind, ctx, lang)
+    key = f"shops/{msg.shop_id}/documents/{kind}/{digest}/{filename}"
+    s3 = client("s3")
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/pdf", ServerSideEncryption="AES256")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=URL_SECONDS)
+    # a dunning letter belongs to its invoice's order, where it has one
+    order_id = ctx["invoice"].get("order_id") if kind == "dunning_letter" else (ctx.get("order") or {}).get("id")
+    record_on_order(msg.shop_id, order_id, key)
+    output = {
+        "bucket": bucket,
+        "key": key,
+        "url": url,
+        "filename": filename,
+        "content_type": "application/pdf",
+        "document": kind,
+    }
+    return Outcome(provider_id=key, output=output, detail={"language": lang, "bytes": len(body)})
+
+
+def record_on_order(shop_id: str, order_id: str | None, key: str) -> None:
+    """Note the document's S3 key on its order, so the customer portal can offer it for download.
+
+    ADD to a string set is idempotent (a redone PDF action adds nothing). The update also bumps the
+    order's version, so an import writing the same order concurrently retries instead of dropping it.
+    """
+    if not order_id:
+        return
+    try:
+        # the table connection, not Model.update: that would make the write conditional on a version it never read
+        OrderItem._get_connection().update_item(
+            shop_id,
+            order_id,
+            actions=[OrderItem.document_keys.add({key}), OrderItem.version.add(1)],
+            condition=OrderItem.order_id.exists(),
+        )
+    except UpdateError as exc:
+        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
+            raise
+        # the order is not stored (e.g. a dry run's order): nothing to note it on

@@ -1,0 +1,37 @@
+"""Admin authentication: the shop in the path, an admin-scope key of that shop.
+
+The admin function checks it before the request is routed (``admin_shop``), so a caller without
+the shop's key learns nothing, not even what a route's body should look like (Powertools validates
+bodies before any middleware runs). The middleware keeps the shop for the routes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from ...model.shop import Shop
+from ...store.shops import authenticate
+
+_SHOP = re.compile(r"^/v1/shops/([^/:]+)")
+
+
+def admin_shop(event: dict[str, Any]) -> Shop | None:
+    """The shop of a ``/v1/shops/{shop}/...`` request if its key is an admin key of that shop; raises
+    Unauthorized / Forbidden / NotFound otherwise; None for the routes outside a shop (openapi.json)."""
+    match = _SHOP.match(event.get("path") or "")
+    if not match:
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return authenticate(match.group(1), headers.get("authorization"), scope="admin")
+
+
+def require_admin(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
+    if "shop" not in app.context:  # checked already when the function received the request
+        shop = admin_shop(app.current_event.raw_event)
+        if shop is not None:
+            app.append_context(shop=shop)
+    return next_middleware(app)

@@ -1,0 +1,185 @@
+"""Order events in: deduplicate, store, evaluate the shop's rules, hand the actions on, log the run.
+
+One event is processed once, whatever the retries:
+
+1. one TransactGetItems reads the stored order, its customer and this event's run;
+2. if the run exists and is queued, the event is a duplicate: nothing happens again;
+3. else the rules are evaluated and one TransactWriteItems writes the order, the customer,
+   the run (with the planned messages) and any frequency-limit claims, all or nothing;
+4. the messages go out with SendMessageBatch, and the run is marked queued (``run_writer``).
+
+A crash between 3 and 4 leaves a run that is not yet queued: the shop's retry finds it and
+sends its stored messages again (the handlers deduplicate on the action id).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.transactions import TransactGet
+
+from ..clients import connection
+from ..engine.context import rule_context
+from ..engine.customer_actions import apply_customer_actions
+from ..engine.evaluate import article_results, evaluate
+from ..model.customer import apply_order, customer_id_for
+from ..model.messages import dumps
+from ..model.order import Order
+from ..model.shop import Shop
+from ..store.customers import customer_from_item, upsert_write
+from ..store.orders import order_of
+from ..store.rules import load_rules
+from ..store.tables import CustomerItem, OrderItem, RunItem, found, get_or_none
+from .run_writer import MAX_ATTEMPTS, IngestResult, Results, Write, backoff, commit_run, resume
+
+
+def derive_events(previous: Order | None, order: Order) -> list[str]:
+    """The trigger events an order update shows: only changes an update really shows fire."""
+    if previous is None:
+        return ["order.imported"]
+    events = []
+    if order.status != previous.status:
+        events.append("order.status_changed")
+    became_paid = (order.paid_at and not previous.paid_at) or (order.status == "paid" != previous.status)
+    if became_paid and previous.status != "paid" and not previous.paid_at:
+        events.append("order.paid")
+    became_shipped = (order.shipped_at and not previous.shipped_at) or (order.status == "shipped" != previous.status)
+    if became_shipped and previous.status != "shipped" and not previous.shipped_at:
+        events.append("order.shipped")
+    if order.status == "cancelled" != previous.status:
+        events.append("order.cancelled")
+    return events
+
+
+# The context travels in every queued message (SQS: 256 KB each) and, until queued, in the run
+# item (DynamoDB: 400 KB): a platform body rides along only while it stays well inside both.
+RAW_MAX_BYTES = 64 * 1024
+RAW_BUDGET_BYTES = 160 * 1024
+
+
+def _raw_for_messages(results: Results, raw: dict[str, Any]) -> Results:
+    """The results with ``event.raw`` left out of the messages' context when it is too big to carry.
+
+    Conditions were already evaluated on the full body; templates then see ``event.raw`` as
+    null and ``event.raw_omitted`` says why.
+    """
+    copies = sum(1 for _, _, outs in results for o in outs for a in o.actions if not a.waiting)
+    size = len(dumps(raw).encode())
+    if size <= RAW_MAX_BYTES and size * copies <= RAW_BUDGET_BYTES:
+        return results
+    reason = f"the platform body ({size} bytes) is too large to pass to {copies} action(s)"
+    return [(t, ctx | {"event": ctx["event"] | {"raw": None, "raw_omitted": reason}}, outs) for t, ctx, outs in results]
+
+
+def process_order(
+    shop: Shop,
+    order: Order,
+    *,
+    event_id: str,
+    platform: str = "regelwerk",
+    received_at: datetime | None = None,
+    raw: dict[str, Any] | None = None,
+    topic: str | None = None,
+    caused_by: dict[str, Any] | None = None,
+) -> IngestResult:
+    """Run one order event through the shop's rules. Safe to call again with the same event id.
+
+    ``raw`` is the platform's original body: conditions see it as ``event.raw`` and so do the
+    queued actions' templates, unless it is too big to travel with every message (see
+    ``_raw_for_messages``). It is never stored with the order. ``topic`` is the platform's
+    event name (``orders/paid``), ``event.topic`` for rules.
+    """
+    received_at = received_at or datetime.now(UTC)
+    run_id = event_id
+    suppressed: dict[str, str] = {}  # rule id -> reason, from limit claims that lost
+    for attempt in range(MAX_ATTEMPTS):
+        backoff(attempt)
+        provisional_cid = customer_id_for(shop.id, order, shop.customer_matching)
+        with TransactGet(connection=connection()) as tg:
+            f_order = tg.get(OrderItem, shop.id, order.id)
+            f_run = tg.get(RunItem, shop.id, run_id)
+            f_customer = tg.get(CustomerItem, shop.id, provisional_cid)
+        stored_order = found(f_order)
+        stored_run = found(f_run)
+        if stored_run is not None:
+            return resume(stored_run, event_id)
+        customer_id = stored_order.customer_id if stored_order else provisional_cid
+        if customer_id == provisional_cid:
+            stored_customer = found(f_customer)
+        else:  # the order was matched to its customer earlier, on other data: keep that customer
+            stored_customer = get_or_none(CustomerItem, shop.id, customer_id)
+
+        previous = order_of(stored_order) if stored_order else None
+        note = None
+        if previous and order.changed_at < previous.changed_at:
+            events: list[str] = []
+            note = "stale update ignored: the stored order changed later than this event"
+        else:
+            events = derive_events(previous, order)
+        customer_before = customer_from_item(stored_customer) if stored_customer else None
+        customer = apply_order(customer_before, customer_id, order, new_order=previous is None)
+
+        rules = load_rules(shop.id)
+        base_ctx = rule_context(shop, order=order, customer=customer, previous=previous)
+        results: Results = []
+        for event_type in events:
+            event = {
+                "id": event_id,
+                "type": event_type,
+                "received_at": received_at.isoformat(),
+                "platform": platform,
+                "topic": topic,
+                "status": order.status,
+                "previous_status": previous.status if previous else None,
+                "raw": raw,
+                "caused_by": caused_by,
+            }
+            ctx = base_ctx | {"event": event}
+            results.append((event_type, ctx, evaluate(rules, event_type, ctx, run_id)))
+            paid_now = event_type == "order.paid" or (event_type == "order.imported" and order.paid_at is not None)
+            if paid_now:  # and once per line item, for rules on article.paid
+                results.extend(article_results("article.paid", ctx["order"]["line_items"], rules, ctx, run_id))
+        if raw is not None:
+            results = _raw_for_messages(results, raw)
+
+        # customer actions (set_customer_language, tag_customer) change the customer written below
+        inline = apply_customer_actions(results, customer, order, skip=set(suppressed)) if note is None else {}
+        writes: list[Write] = []
+        if note is None:
+            order_item = stored_order or OrderItem(shop.id, order.id)
+            order_item.status = order.status
+            order_item.customer_id = customer_id
+            # key of the OrdersTable GSI "by-customer" (customer API and portal list a customer's orders
+            # with a Query instead of a Scan); the shop id in it keeps the index shop-scoped
+            order_item.customer_key = f"{shop.id}#{customer_id}"
+            order_item.changed_at = order.changed_at.isoformat()
+            order_item.created_at = order.created_at.isoformat()
+            order_item.applied_event_id = event_id
+            order_item.document = order.model_dump_json()
+            writes = [
+                # its version attribute makes this conditional
+                lambda tx, item=order_item: tx.save(item),  # type: ignore[misc]  # mypy cannot infer lambdas with default args
+                upsert_write(shop.id, customer, order, exists=stored_customer is not None, new_order=previous is None),
+            ]
+        if not events and note is None:
+            note = "order unchanged: no trigger event"
+        result = commit_run(
+            shop,
+            run_id=run_id,
+            platform=platform,
+            received_at=received_at,
+            results=results,
+            rules=rules,
+            customer_id=customer_id,
+            subject={"order_id": order.id, "order_number": order.number}
+            | ({"caused_by": caused_by} if caused_by else {}),
+            writes=writes,
+            note=note,
+            suppressed=suppressed,
+            inline=inline,
+            depth=int((caused_by or {}).get("depth", 0)),
+        )
+        if result is not None:
+            return result
+    raise RuntimeError("order event could not be applied after several attempts (heavy concurrent changes)")
