@@ -42,8 +42,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# two workers: each has its own local stack on free ports (measured: see README, Tests)
+XDIST ?= -n 2
+
 unit: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 cfn: venv $(SAMVENV)/.installed
 	$(BIN)/cfn-lint template.yaml
@@ -54,7 +57,7 @@ test: lint typecheck unit cfn
 
 ## the edit-test loop: ruff, mypy and every test not marked slow (under two minutes)
 test-fast: lint typecheck
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 ## benchmarks against peers and limits (issue 7): prints a table, writes bench/results.json (BENCH_ARGS=--quick)
 bench: venv

@@ -36,7 +36,7 @@ SAMPLE_MESSAGES = 2
 
 
 def seed(n: int) -> None:
-    from regelwerk.ingest.invoices import mark_open
+    from regelwerk.store.invoices import mark_open
     from regelwerk.model.invoice import Invoice
     from regelwerk.model.shop import Shop
     from regelwerk.store.rules import save_rule, save_template

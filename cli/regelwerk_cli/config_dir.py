@@ -1,10 +1,17 @@
 """A shop's configuration directory: shop.yaml, rules/*.yaml and templates/<name>.<lang>.yaml.
 
 Everything is read and checked before anything is written: one bad file means nothing is applied.
+
+Values that differ between stacks (a receiver's URL on the local stack and in production) may name
+an environment variable in shop.yaml and rules: ``${NAME}``, or ``${NAME:-default}`` with a default.
+They are filled in when the directory is read; a variable that is not set and has no default is a
+problem naming the file and the variable. Templates are never expanded (they are Jinja2 text).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,29 @@ def _yaml(path: Path) -> Any:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from exc
 
 
+_VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand(doc: Any, path: Path, problems: list[str]) -> Any:
+    """``${NAME}`` / ``${NAME:-default}`` in every string of a YAML document, from the environment."""
+    if isinstance(doc, dict):
+        return {k: expand(v, path, problems) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [expand(v, path, problems) for v in doc]
+    if not isinstance(doc, str) or "${" not in doc:
+        return doc
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name, default)
+        if found is None:
+            problems.append(f"{path}: environment variable {name} is not set (and ${{{name}}} has no :-default)")
+            return match.group(0)
+        return found
+
+    return _VARIABLE.sub(value, doc)
+
+
 def read(directory: Path) -> ShopConfig:
     """Read and validate a configuration directory; ConfigError lists every problem with file and path."""
     from regelwerk.documents.templates import check_template
@@ -44,7 +74,7 @@ def read(directory: Path) -> ShopConfig:
     shop_file = directory / "shop.yaml"
     if not shop_file.exists():
         raise ConfigError([f"{shop_file}: missing"])
-    shop_doc = _yaml(shop_file)
+    shop_doc = expand(_yaml(shop_file), shop_file, problems)
     try:
         Shop.model_validate(shop_doc)
     except Exception as exc:
@@ -59,7 +89,7 @@ def read(directory: Path) -> ShopConfig:
     config = ShopConfig(shop=shop_doc)
     seen_ids: dict[str, Path] = {}
     for path in sorted((directory / "rules").glob("*.y*ml")):
-        doc = _yaml(path)
+        doc = expand(_yaml(path), path, problems)
         try:
             compiled = load_rule(doc)
         except InvalidInput as exc:

@@ -72,6 +72,45 @@ def _SerialMotoServer(**kwargs: Any) -> Any:
     return _serial_moto_server_class()(**kwargs)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The embedded stack's AWS state at one moment: each moto backend's attributes, by (service, account, region)."""
+
+    state: dict[tuple[str, str, str], dict[str, Any]]
+    generation: int  # the stack's resets when it was taken
+
+
+def _live_backends() -> dict[tuple[str, str, str], Any]:
+    from moto.core.base_backend import BackendDict
+
+    return {
+        (bd.service_name, account, region): backend
+        for bd in BackendDict._instances
+        for account, per_account in bd.items()
+        for region, backend in per_account.items()
+    }
+
+
+def _copy_state(state: dict[str, Any], memo: dict[int, Any]) -> dict[str, Any]:
+    """A deep copy of a moto backend's attributes; objects in ``memo`` are not copied but mapped.
+    Locks cannot be copied: each copy gets a new one (``_register_lock_copies``)."""
+    import copy
+
+    return copy.deepcopy(state, memo)
+
+
+def _register_lock_copies() -> None:
+    """Let ``copy.deepcopy`` copy moto's locks (SQS queues hold one) as new, unlocked locks."""
+    import copyreg
+
+    for make in (threading.Lock, threading.RLock):
+        copyreg.pickle(type(make()), lambda _lock, make=make: (make, ()))
+    copyreg.pickle(threading.Condition, lambda _c: (threading.Condition, ()))
+
+
+_register_lock_copies()
+
+
 @dataclass
 class FakeContext:
     function_name: str
@@ -120,6 +159,7 @@ class LocalStack:
         self._handlers: dict[str, Any] = {}
         self._routes: list[tuple[str, re.Pattern[str], str, str]] = []
         self.receiver: Any = None  # the local webhook receiver, when the demo or `make serve` runs one
+        self._generation = 0  # counts resets: a checkpoint is good until the next one
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -214,7 +254,49 @@ class LocalStack:
         import urllib.request
 
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        self._generation += 1
         self.create()
+        self._clear_warm_caches()
+
+    def checkpoint(self) -> Checkpoint:
+        """The state of every AWS service of the embedded stack, copied in memory (tables, queues, bucket, ...).
+
+        ``rewind`` puts it back in milliseconds, where ``reset`` and re-applying a shop take about a
+        second of API calls: the tests take a checkpoint of the empty stack and of the demo shop once and
+        rewind to it before each test. A ``reset`` makes every earlier checkpoint stale (moto's reset
+        disposes of every S3 object it ever made, copies included): see ``can_rewind``.
+        """
+        from moto.core.base_backend import backend_lock
+
+        with backend_lock:
+            backends = _live_backends()
+            # one backend may point at another (SES v2 sends through SES v1): such references stay references
+            memo: dict[int, Any] = {id(b): b for b in backends.values()}
+            state = {key: _copy_state(b.__dict__, memo) for key, b in backends.items()}
+        return Checkpoint(state, self._generation)
+
+    def can_rewind(self, checkpoint: Checkpoint) -> bool:
+        """Whether ``checkpoint`` was taken since the last ``reset``."""
+        return checkpoint.generation == self._generation
+
+    def rewind(self, checkpoint: Checkpoint) -> None:
+        """Put every service back as it was at ``checkpoint`` (what was made since is reset) and clear warm caches."""
+        from moto.core.base_backend import backend_lock
+
+        if not self.can_rewind(checkpoint):
+            raise RuntimeError("this checkpoint was taken before the stack was reset: take a new one")
+        with backend_lock:
+            live = _live_backends()
+            memo: dict[int, Any] = {id(b): b for b in live.values()}
+            for key, backend in live.items():
+                if key not in checkpoint.state:
+                    backend.reset()  # made after the checkpoint: back to empty
+                    continue
+                backend.__dict__.clear()
+                backend.__dict__.update(_copy_state(checkpoint.state[key], dict(memo)))
+        self._clear_warm_caches()
+
+    def _clear_warm_caches(self) -> None:
         from regelwerk.store import rules, shops
 
         rules.clear_cache()

@@ -186,9 +186,10 @@ def _start_demo_stack(log_level: str = "WARNING"):
     from .platform_events import ensure_demo_secrets
 
     ensure_demo_secrets()
+    from .receiver import Receiver, choose_port
 
+    choose_port()  # before the stack starts: its webhook allow-list names the receiver's port
     stack = LocalStack(log_level=log_level).start()
-    from .receiver import Receiver
 
     stack.receiver = Receiver().start() or Receiver()  # the demo's ERP webhook lands here
     if stack.receiver.server is None:

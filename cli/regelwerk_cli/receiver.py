@@ -23,6 +23,21 @@ def port() -> int:
     return int(os.environ.get("REGELWERK_HOOKS_PORT", "8787"))
 
 
+def choose_port() -> int:
+    """Keep REGELWERK_HOOKS_PORT if set; else 8787 when it is free, else a free port (and set it, so the
+    local stack's allow-list and the demo's webhook rule follow)."""
+    if "REGELWERK_HOOKS_PORT" not in os.environ:
+        import socket
+
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", 8787))
+            except OSError:
+                s.bind(("127.0.0.1", 0))
+            os.environ["REGELWERK_HOOKS_PORT"] = str(s.getsockname()[1])
+    return port()
+
+
 class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from regelwerk.ingest.orders import process_order
 from regelwerk.model.order import Order
 from regelwerk.store.rules import save_rule, save_template
@@ -25,6 +27,7 @@ def promos() -> list[str]:
     return [m["Subject"] for m in sent_emails() if m["Subject"].startswith("Angebot")]
 
 
+@pytest.mark.slow
 def test_once_per_customer_per_24h_sends_one_for_three_events_in_an_hour_and_another_a_day_later(demo_shop):
     save_template("demo", "promo", "de", {"subject": "Angebot {{ order.number }}", "text": "x"})
     save_rule("demo", newsletter("daily", limit={"once_per_customer_per": "24h"}))

@@ -148,6 +148,7 @@ def test_template_injection_is_blocked_and_dead_lettered(demo_shop, payload):
     assert all("uid=" not in (m.get_body(("plain",)).get_content()) for m in sent_emails())
 
 
+@pytest.mark.slow
 def test_a_thousand_events_each_retried_by_the_shop_and_each_message_delivered_three_times_send_one_email_each(
     fresh,
 ):

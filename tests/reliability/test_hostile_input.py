@@ -93,6 +93,7 @@ def shop(stack):
     return {"ingest": create_key("demo", "ingest"), "admin": create_key("demo", "admin")}
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(raw=hostile_bodies())
 def test_order_events_route(stack, shop, raw):
@@ -127,6 +128,7 @@ rule_like = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(rule=rule_like | json_values)
 def test_admin_rule_routes(stack, shop, rule):
@@ -139,6 +141,7 @@ def test_admin_rule_routes(stack, shop, rule):
             assert sum(1 for _ in RuleItem.query("demo")) == before
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(
     template=st.dictionaries(st.sampled_from(["subject", "html", "text", "x"]), hostile_text | st.text()),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from regelwerk.ingest import receive as api
 from regelwerk.store.rules import save_rule, save_template
 from tests.conftest import order_event, sent_emails
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_shop):
     # Given a once-per-customer rule
     save_rule(
@@ -50,6 +53,7 @@ def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_
     assert customer.total_spent == {"EUR": "1920.00"}  # 50 x 38.40, counted exactly
 
 
+@pytest.mark.slow
 def test_thirty_concurrent_events_against_the_shop_wide_marketing_limit_send_exactly_three(demo_shop):
     from regelwerk.store.shops import get_shop, save_shop
 

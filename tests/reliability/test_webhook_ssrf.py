@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regelwerk.actions.webhooks import WebhookFailed, WebhookRefused, post_webhook, refusal
-from tests.unit.test_webhooks import Answer, Receiver
+from tests.unit.actions.test_webhooks import Answer, Receiver
 
 BODY = b'{"event": "order.created"}'
 

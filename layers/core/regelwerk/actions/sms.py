@@ -14,7 +14,7 @@ from ..model.messages import ActionMessage
 from .mail import addressee, template_variant
 
 MAX_SEGMENTS = 6
-# SNS's answers when the account's SMS rate is exceeded: put back with a pause (delivery.py)
+# SNS's answers when the account's SMS rate is exceeded: put back with a pause (delivery/dispatch.py)
 THROTTLING = frozenset({"ThrottledException", "Throttling", "ThrottlingException"})
 # countries where carriers do not accept an alphanumeric sender id (AWS End User Messaging SMS):
 # there the shop's sender id is left out and the route's number is shown instead

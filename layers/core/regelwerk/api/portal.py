@@ -11,10 +11,6 @@ from ..clients import client
 from ..documents.links import verify
 from ..errors import NotFound
 from ..settings import settings
-from ..store.customers import customer_from_item
-from ..store.orders import order_of
-from ..store.shops import get_shop
-from ..store.tables import CustomerItem, OrderItem
 
 DOCUMENT_URL_SECONDS = 15 * 60  # a download link on the page is short-lived; the page can be reloaded
 
@@ -73,6 +69,13 @@ _PAID = {"paid", "shipped", "completed", "cancelled", "refunded"}
 def page(token: str) -> str:
     """The portal page for a token: that customer's orders (newest first), PDF downloads and pay links."""
     shop_id, customer_id = verify(token)
+    # the data layer (PynamoDB, the pydantic models) loads only behind a valid link: a tampered or
+    # expired one is refused from a cold start without it
+    from ..store.customers import customer_from_item
+    from ..store.orders import order_of
+    from ..store.shops import get_shop
+    from ..store.tables import CustomerItem, OrderItem
+
     shop = get_shop(shop_id)
     try:
         item = CustomerItem.get(shop_id, customer_id)

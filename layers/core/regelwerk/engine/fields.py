@@ -128,7 +128,7 @@ def field_kinds() -> dict[str, str]:
             "event.platform": "string",
             "event.topic": "string",
             "event.schedule_slot": "string",
-            # invoice.overdue: the dunning step reached (dunning.py)
+            # invoice.overdue: the dunning step reached (ingest/dunning.py)
             "dunning.level": "integer",
             "dunning.name": "string",
             "dunning.fee": "decimal",
