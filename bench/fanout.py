@@ -36,9 +36,9 @@ SAMPLE_MESSAGES = 2
 
 
 def seed(n: int) -> None:
-    from regelwerk.store.invoices import mark_open
     from regelwerk.model.invoice import Invoice
     from regelwerk.model.shop import Shop
+    from regelwerk.store.invoices import mark_open
     from regelwerk.store.rules import save_rule, save_template
     from regelwerk.store.shops import save_shop
     from regelwerk.store.tables import InvoiceItem
