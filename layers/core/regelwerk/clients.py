@@ -57,7 +57,8 @@ def client(service: str, *, adaptive: bool = False) -> Any:
             if made is None:
                 from botocore.config import Config
 
-                config = Config(retries={"mode": "adaptive" if adaptive else "standard", "max_attempts": 3})
+                # adaptive: the mail and SMS clients slow down when SES / SNS throttle; others keep botocore's default
+                config = Config(retries={"mode": "adaptive", "max_attempts": 3}) if adaptive else None
                 made = _clients[key] = _boto3_session().client(service, config=config)
     return made
 
