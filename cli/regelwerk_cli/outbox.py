@@ -63,7 +63,10 @@ def collect(
         )
         for part in msg.iter_attachments():
             if part.get_filename():
-                (outdir / "mail" / f"{base}-{_slug(part.get_filename())}").write_bytes(part.get_content())
+                # the attachment's bytes as sent, whatever its type (a PDF, a CSV export, any file)
+                data = part.get_payload(decode=True)
+                target = outdir / "mail" / f"{base}-{_slug(part.get_filename())}"
+                target.write_bytes(data if isinstance(data, bytes) else b"")
         found["mail"].append(
             {
                 "file": f"mail/{base}.html",
