@@ -46,9 +46,12 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from regelwerk.store.shops import get_shop
+
     from . import config_dir
 
     where = _target(args)
+    get_shop(args.shop)  # before any file is written
     for line in config_dir.export(args.shop, Path(args.directory)):
         print(f"  wrote {line}")
     print(f"exported shop {args.shop} from {where} to {args.directory}")
@@ -71,9 +74,12 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
+    from regelwerk.store.shops import get_shop
+
     from .dlq import dead_letters
 
     _target(args)
+    get_shop(args.shop)  # an unknown shop is an error, not an empty list
     for line in dead_letters(args.shop, redrive=args.redrive):
         print(line)
     return 0
@@ -140,6 +146,9 @@ def _local_invoker():
 def cmd_runs(args: argparse.Namespace) -> int:
     _target(args)
     from regelwerk.store.runs import list_runs
+    from regelwerk.store.shops import get_shop
+
+    get_shop(args.shop)  # an unknown shop is an error, not an empty log
 
     for run in reversed(list_runs(args.shop, limit=args.limit)):
         print(describe_run(run))
@@ -311,6 +320,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="regelwerk", description="Automation rules for online shops.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="run the demo shop on the embedded local stack; results in ./outbox/")
@@ -379,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_clock)
 
     args = parser.parse_args(argv)
+    from regelwerk.errors import RegelwerkError
+
     from .target import TargetError
 
     try:
@@ -386,6 +398,11 @@ def main(argv: list[str] | None = None) -> int:
     except TargetError as exc:
         print(f"regelwerk: {exc}", file=sys.stderr)
         return 2
+    except RegelwerkError as exc:  # an unknown shop, rule or key, a refused input: one line, no traceback
+        if args.debug:
+            raise
+        print(f"regelwerk: {exc.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -95,3 +95,19 @@ def test_runs_explains_and_dlq_lists_and_redrives(cli):
     subjects = [m["Subject"] for m in sent_emails()]
     assert subjects.count("Repariert") == 1 and subjects.count("Danke für Ihre Bestellung 1001") == 1
     assert cli("dlq", "demo")[1].strip() == "no dead-lettered actions for shop demo"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("keys", "create", "nosuchshop"),
+        ("export", "nosuchshop", "{tmp}/out"),
+        ("runs", "nosuchshop"),
+        ("dlq", "nosuchshop"),
+    ],
+)
+def test_an_unknown_shop_is_one_line_and_exit_1_for_every_command(cli, argv):
+    code, out = cli(*(a.format(tmp=cli.tmp) for a in argv))
+    assert code == 1
+    assert out == "regelwerk: unknown shop 'nosuchshop'\n"
+    assert not (cli.tmp / "out").exists()
