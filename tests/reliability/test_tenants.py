@@ -102,3 +102,23 @@ def test_shop_a_ingest_key_and_webhook_secret_are_refused_by_shop_b(two_shops):
     status, _, _ = shop.stack.invoke_http("POST", f"/v1/shops/bshop/events/{platform}", headers, body)
     assert status == 401
     assert snapshot() == before
+
+
+ODD_SHOP_SEGMENTS = [":demo", "demo%2F..", "DEMO", "dëmo", "d" * 1000, "demo:", ".demo", "%00"]
+
+
+@pytest.mark.parametrize("segment", ODD_SHOP_SEGMENTS)
+@pytest.mark.parametrize("with_key", [False, True])
+def test_a_shop_segment_outside_the_id_grammar_never_reaches_a_route(demo_shop, segment, with_key):
+    """An odd shop segment answers 404 (or 401 without a key) before routing: never 5xx, never a body schema."""
+    headers = {"Authorization": f"Bearer {demo_shop.admin_key}"} if with_key else {}
+    for method, path, body in [
+        ("GET", f"/v1/shops/{segment}/rules", None),
+        ("POST", f"/v1/shops/{segment}/rules", json.dumps({"not": "a rule"})),
+        ("GET", f"/v1/shops/{segment}/customers", None),
+        ("PUT", f"/v1/shops/{segment}", json.dumps({})),
+    ]:
+        status, _, answer = demo_shop.stack.invoke_http(method, path, headers, body)
+        assert status in (401, 403, 404), (method, path, status, answer[:200])
+        text = answer.decode()
+        assert "problems" not in text and "Traceback" not in text

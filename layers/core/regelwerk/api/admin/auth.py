@@ -13,18 +13,26 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from ...errors import NotFound
 from ...model.shop import Shop
 from ...store.shops import authenticate
 
-_SHOP = re.compile(r"^/v1/shops/([^/:]+)")
+_IN_A_SHOP = re.compile(r"^/v1/shops(?:/|$)")
+_SHOP = re.compile(r"^/v1/shops/([a-z0-9][a-z0-9_.-]{0,63})(?:/|$)")  # the shop id's grammar (model.values.Slug)
 
 
 def admin_shop(event: dict[str, Any]) -> Shop | None:
     """The shop of a ``/v1/shops/{shop}/...`` request if its key is an admin key of that shop; raises
-    Unauthorized / Forbidden / NotFound otherwise; None for the routes outside a shop (openapi.json)."""
-    match = _SHOP.match(event.get("path") or "")
-    if not match:
+    Unauthorized / Forbidden / NotFound otherwise; None for the routes outside a shop (openapi.json).
+
+    Every path under ``/v1/shops`` is checked here, before routing: one whose shop segment is no shop id
+    (``:demo``, an empty or encoded segment) is 404 and never reaches a route."""
+    path = event.get("path") or ""
+    if not _IN_A_SHOP.match(path):
         return None
+    match = _SHOP.match(path)
+    if not match:
+        raise NotFound("no such route")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     return authenticate(match.group(1), headers.get("authorization"), scope="admin")
 
