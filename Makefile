@@ -42,8 +42,8 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-# two workers: each has its own local stack on free ports (measured: see README, Tests)
-XDIST ?= -n 2
+# two workers, an idle one taking queued tests from a busy one: each has its own local stack on free ports (see README, Tests)
+XDIST ?= -n 2 --dist worksteal
 
 unit: venv
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
