@@ -379,3 +379,27 @@ def test_a_status_change_planned_before_a_newer_shop_update_is_not_made(demo_sho
     [entry] = [d for r in list_runs("demo") for d in r["deliveries"].values() if d["rule"] == "start-packing"]
     assert entry["state"] == "skipped"
     assert entry["reason"] == "not changed: the order was updated after this rule fired (it is now shipped)"
+
+
+def test_the_task_list_pages_to_its_end_with_its_own_tokens_and_refuses_a_forged_one(demo_shop):
+    import json as _json
+
+    from regelwerk.store.tables import TaskItem
+
+    # Given three tasks of the shop
+    for n in range(3):
+        TaskItem("demo", f"20261128T10000{n}-task{n}", document=_json.dumps({"title": f"Task {n}"})).save()
+    # When the list is read one task a page, following each answer's next token
+    seen, token = [], None
+    for _ in range(5):
+        status, page = demo_shop.admin("GET", "/tasks?limit=1" + (f"&next={token}" if token else ""))
+        assert status == 200, page
+        seen += [t["title"] for t in page["tasks"]]
+        token = page["next"]
+        if token is None:
+            break
+    # Then every task comes once, newest first, and the list ends
+    assert seen == ["Task 2", "Task 1", "Task 0"] and token is None
+    # and a token the API did not give out is refused
+    status, answer = demo_shop.admin("GET", "/tasks?limit=1&next=eyJzaG9wX2lkIjoiZGVtbyJ9.00")
+    assert status == 400 and answer["error"] == "malformed_body"
