@@ -20,10 +20,10 @@ Claim = tuple[LedgerItem, Any, str]  # the item, its write condition, the rule i
 
 def limit_claims(
     shop: Shop, rules: list, results: list, customer_id: str, now: datetime, suppressed: dict[str, str]
-) -> list[tuple[LedgerItem, Any, str]]:
+) -> list[Claim]:
     """Conditional ledger writes that let at most one event per customer pass a rule's frequency limit."""
     by_id = {c.rule.id: c.rule for c in rules}
-    claims: dict[str, tuple[LedgerItem, Any, str]] = {}
+    claims: dict[str, Claim] = {}
     for _, _, outcomes in results:
         for outcome in outcomes:
             if not outcome.fired:
@@ -52,9 +52,7 @@ def limit_claims(
     return list(claims.values())
 
 
-def _marketing_claim(
-    shop: Shop, rules: dict[str, Any], results: list, customer_id: str, now: datetime
-) -> tuple[LedgerItem, Any, str] | None:
+def _marketing_claim(shop: Shop, rules: dict[str, Any], results: list, customer_id: str, now: datetime) -> Claim | None:
     """The shop-wide marketing limit: how many marketing rules may still fire for this customer.
 
     The customer's recent marketing sends are one ledger item (``cap#<shop>#<customer>``), written

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
@@ -136,16 +136,7 @@ class ActionMessage:
         missing = [k for k in _REQUIRED if k not in data]
         if missing:
             raise KeyError(f"not an action message: missing {', '.join(missing)}")
-        known = set(_REQUIRED) | {
-            "then",
-            "outputs",
-            "depth",
-            "planned_at",
-            "throttled",
-            "delay_seconds",
-            "delayed_from",
-            "release_note",
-        }
+        known = {f.name for f in fields(cls)} - {"extra"}
         throttled = data.get("throttled")
         delay_seconds = data.get("delay_seconds")
         return cls(
