@@ -251,10 +251,10 @@ SHIPPED_AT = "2026-11-24T14:00:00+01:00"
 @pytest.mark.parametrize(
     ("previous", "current", "events"),
     [
-        # a new order is only imported, whatever its state
+        # a new order is imported, then announces each fact it already shows
         (None, {}, ["order.imported"]),
-        (None, {"status": "paid", "paid_at": PAID_AT}, ["order.imported"]),
-        (None, {"status": "cancelled"}, ["order.imported"]),
+        (None, {"status": "paid", "paid_at": PAID_AT}, ["order.imported", "order.paid"]),
+        (None, {"status": "cancelled"}, ["order.imported", "order.cancelled"]),
         # status changes
         ({}, {"status": "on_hold"}, ["order.status_changed"]),
         ({}, {"status": "paid"}, ["order.status_changed", "order.paid"]),

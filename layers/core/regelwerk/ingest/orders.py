@@ -28,28 +28,57 @@ from ..model.messages import dumps
 from ..model.order import Order
 from ..model.shop import Shop
 from ..store.customers import customer_from_item, upsert_write
-from ..store.orders import order_of
+from ..store.orders import index_order, order_of
 from ..store.rules import load_rules
 from ..store.tables import CustomerItem, OrderItem, RunItem, found, get_or_none
 from .run_writer import MAX_ATTEMPTS, IngestResult, Results, Write, backoff, commit_run, resume
 
+# What a shop owner calls an order's events, each a fact the order shows: it fires the first time
+# Regelwerk sees the order in that state, on import as on an update, and never again for that order
+# (paid -> on_hold -> paid is paid once). The facts already announced are kept on the order item.
+ORDER_FACTS: tuple[tuple[str, str], ...] = (
+    ("paid", "order.paid"),
+    ("shipped", "order.shipped"),
+    ("cancelled", "order.cancelled"),
+)
 
-def derive_events(previous: Order | None, order: Order) -> list[str]:
-    """The trigger events an order update shows: only changes an update really shows fire."""
+
+def order_facts(order: Order) -> frozenset[str]:
+    """The facts (``paid``, ``shipped``, ``cancelled``) this order shows, by its dates or its status."""
+    facts = set()
+    if order.paid_at is not None or order.status == "paid":
+        facts.add("paid")
+    if order.shipped_at is not None or order.status == "shipped":
+        facts.add("shipped")
+    if order.status == "cancelled":
+        facts.add("cancelled")
+    return frozenset(facts)
+
+
+def derive_events(previous: Order | None, order: Order, announced: frozenset[str] | None = None) -> list[str]:
+    """The trigger events an order event shows, in the order rules see them.
+
+    A first-seen order is ``order.imported``, then ``order.paid``, ``order.shipped``,
+    ``order.cancelled`` for each fact it already shows; an update fires ``order.status_changed``
+    when the status changed and each fact not announced before. ``announced`` is what the order
+    item remembers; ``None`` (an order stored before it remembered) means what ``previous`` shows.
+    """
+    if announced is None:
+        announced = order_facts(previous) if previous is not None else frozenset()
     if previous is None:
-        return ["order.imported"]
-    events = []
-    if order.status != previous.status:
-        events.append("order.status_changed")
-    became_paid = (order.paid_at and not previous.paid_at) or (order.status == "paid" != previous.status)
-    if became_paid and previous.status != "paid" and not previous.paid_at:
-        events.append("order.paid")
-    became_shipped = (order.shipped_at and not previous.shipped_at) or (order.status == "shipped" != previous.status)
-    if became_shipped and previous.status != "shipped" and not previous.shipped_at:
-        events.append("order.shipped")
-    if order.status == "cancelled" != previous.status:
-        events.append("order.cancelled")
-    return events
+        events = ["order.imported"]
+    else:
+        events = ["order.status_changed"] if order.status != previous.status else []
+    facts = order_facts(order)
+    return events + [event for fact, event in ORDER_FACTS if fact in facts and fact not in announced]
+
+
+def _announced(stored: OrderItem | None, previous: Order | None) -> frozenset[str]:
+    """The facts already announced for an order: none for a new one; for an item stored before
+    items remembered them, the facts its stored order shows (as the events then fired)."""
+    if stored is None or previous is None:
+        return frozenset()
+    return frozenset(stored.announced) if stored.announced else order_facts(previous)
 
 
 # The context travels in every queued message (SQS: 256 KB each) and, until queued, in the run
@@ -111,12 +140,13 @@ def process_order(
             stored_customer = get_or_none(CustomerItem, shop.id, customer_id)
 
         previous = order_of(stored_order) if stored_order else None
+        announced = _announced(stored_order, previous)
         note = None
         if previous and order.changed_at < previous.changed_at:
             events: list[str] = []
             note = "stale update ignored: the stored order changed later than this event"
         else:
-            events = derive_events(previous, order)
+            events = derive_events(previous, order, announced)
         customer_before = customer_from_item(stored_customer) if stored_customer else None
         customer = apply_order(customer_before, customer_id, order, new_order=previous is None)
 
@@ -137,8 +167,7 @@ def process_order(
             }
             ctx = base_ctx | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, run_id)))
-            paid_now = event_type == "order.paid" or (event_type == "order.imported" and order.paid_at is not None)
-            if paid_now:  # and once per line item, for rules on article.paid
+            if event_type == "order.paid":  # and once per line item, for rules on article.paid
                 results.extend(article_results("article.paid", ctx["order"]["line_items"], rules, ctx, run_id))
         if raw is not None:
             results = _raw_for_messages(results, raw)
@@ -157,6 +186,9 @@ def process_order(
             order_item.created_at = order.created_at.isoformat()
             order_item.applied_event_id = event_id
             order_item.document = order.model_dump_json()
+            index_order(order_item, order)  # the list's keys: time in UTC, number, channel
+            # remembered, so each fact fires once even when the order leaves the state and returns
+            order_item.announced = set(announced | order_facts(order)) or None
             writes = [
                 # its version attribute makes this conditional
                 lambda tx, item=order_item: tx.save(item),  # type: ignore[misc]  # mypy cannot infer lambdas with default args

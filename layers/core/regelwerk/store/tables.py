@@ -86,6 +86,7 @@ class OrderItem(Model):
     version = VersionAttribute()
     customer_key = UnicodeAttribute(null=True)  # "<shop id>#<customer id>", the by-customer index's key
     document_keys = UnicodeSetAttribute(null=True)  # S3 keys of the PDFs made for this order (customer portal)
+    announced = UnicodeSetAttribute(null=True)  # facts whose events fired once: paid, shipped, cancelled
     by_customer = OrdersByCustomer()
 
 
