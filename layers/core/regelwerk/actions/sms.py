@@ -1,4 +1,4 @@
-"""The sms action: E.164 numbers (phonenumbers), GSM-7 / UCS-2 segment counting, SNS publish."""
+"""The sms action: E.164 numbers (phonenumbers), GSM-7 / UCS-2 segments (documents.sms), SNS publish."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from ..clients import client
 from ..delivery.outcome import Outcome, Throttled
+from ..documents.sms import segments
 from ..documents.templates import render
 from ..errors import ActionFailed
 from ..model.messages import ActionMessage
@@ -19,20 +20,6 @@ THROTTLING = frozenset({"ThrottledException", "Throttling", "ThrottlingException
 # countries where carriers do not accept an alphanumeric sender id (AWS End User Messaging SMS):
 # there the shop's sender id is left out and the route's number is shown instead
 NO_SENDER_ID = frozenset({"US", "CA", "PR", "BR", "CL", "CN", "CO", "KR", "VN"})
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXT = set("^{}\\[~]|€\f")
-
-
-def segments(text: str) -> tuple[str, int]:
-    """('GSM-7' or 'UCS-2', number of segments) for an SMS text."""
-    if all(c in _GSM7 or c in _GSM7_EXT for c in text):
-        units = sum(2 if c in _GSM7_EXT else 1 for c in text)
-        return "GSM-7", 1 if units <= 160 else -(-units // 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return "UCS-2", 1 if units <= 70 else -(-units // 67)
 
 
 def normalise_number(raw: str | None, default_country: str | None) -> str:
@@ -76,7 +63,7 @@ def preview_sms(msg: ActionMessage) -> dict[str, Any]:
     action, ctx = msg.action, dict(msg.context)
     ctx["outputs"] = dict(msg.outputs)
     language, variant = template_variant(msg.shop_id, action["template"], ctx)
-    text = render(variant, ctx, language=language, parts=("text",))["text"].strip()
+    text = render(variant, ctx, language=language, parts=("text",), sms=True)["text"].strip()
     encoding, count = segments(text)
     raw, country = _target(addressee(action), ctx)
     number: str | None  # None: no number, shown as such where phonenumbers is missing
@@ -92,7 +79,7 @@ def send_sms(msg: ActionMessage) -> Outcome:
     action, ctx = msg.action, dict(msg.context)
     ctx["outputs"] = dict(msg.outputs)
     language, variant = template_variant(msg.shop_id, action["template"], ctx)
-    text = render(variant, ctx, language=language, parts=("text",))["text"].strip()
+    text = render(variant, ctx, language=language, parts=("text",), sms=True)["text"].strip()
     if not text:
         raise ActionFailed("the SMS text rendered empty")
     encoding, count = segments(text)

@@ -20,6 +20,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from ..errors import ActionFailed, InvalidInput, Problem
+from .sms import gsm7_amount
 
 if TYPE_CHECKING:
     from jinja2 import TemplateSyntaxError
@@ -77,8 +78,13 @@ def _make_env(autoescape: bool) -> _Env:
 
 
 def money_filter(ctx_value: Any, locale: str | None = None) -> str:
-    """{{ order.total | money }} -> '149,90 €' in the customer's locale."""
-    from babel.numbers import format_currency  # Babel's locale data loads when a template formats, not at cold start
+    """{{ order.total | money }} -> '149,90 €' in the customer's locale.
+
+    In an SMS the amount is written in GSM-7 ('149,90 €' with a plain space, '120,00 PLN' for a
+    symbol outside the alphabet): Babel's no-break space alone would make the whole SMS UCS-2.
+    """
+    # Babel's locale data loads when a template formats, not at cold start
+    from babel.numbers import format_currency, get_currency_symbol
 
     if ctx_value is None:
         return ""
@@ -86,7 +92,12 @@ def money_filter(ctx_value: Any, locale: str | None = None) -> str:
         amount, currency = Decimal(ctx_value["amount"]), ctx_value["currency"]
     else:
         amount, currency = Decimal(str(ctx_value)), "EUR"
-    return format_currency(amount, currency, locale=locale or current_locale.locale)
+    locale = locale or current_locale.locale
+    formatted = format_currency(amount, currency, locale=locale)
+    if not current_locale.sms:
+        return formatted
+    plain = gsm7_amount(formatted, get_currency_symbol(currency, locale), currency)
+    return plain if plain is not None else f"{amount} {currency}"
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -121,6 +132,7 @@ def datetime_filter(value: Any, format: str = "medium") -> str:
 class _Current(threading.local):
     locale = "en"
     tz = "UTC"
+    sms = False  # rendering an SMS: amounts in GSM-7
 
 
 current_locale = _Current()
@@ -193,8 +205,14 @@ def choose_language(ctx: dict[str, Any], available: Callable[[str], bool]) -> st
     return None
 
 
-def render(variant: dict[str, str], ctx: dict[str, Any], *, language: str, parts: tuple[str, ...]) -> dict[str, str]:
-    """Render the parts of one template variant in the sandbox. Raises TemplateFailed with the reason."""
+def render(
+    variant: dict[str, str], ctx: dict[str, Any], *, language: str, parts: tuple[str, ...], sms: bool = False
+) -> dict[str, str]:
+    """Render the parts of one template variant in the sandbox. Raises TemplateFailed with the reason.
+
+    ``sms``: the text is an SMS, so filters write GSM-7 (see ``money_filter``).
+    """
+    current_locale.sms = sms
     shop = ctx.get("shop") or {}
     country = ((ctx.get("order") or {}).get("shipping_address") or {}).get("country")
     current_locale.locale = f"{language}_{country}" if country else language
