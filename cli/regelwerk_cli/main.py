@@ -162,6 +162,8 @@ def describe_run(run: dict) -> str:
     ]
     if run.get("note"):
         lines.append(f"    note: {run['note']}")
+    for warning in run.get("warnings") or []:
+        lines.append(f"    warning: {warning}")
     for ev in run.get("events", []):
         lines.append(f"    {ev['type']}")
         for r in ev["rules"]:

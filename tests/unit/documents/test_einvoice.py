@@ -141,20 +141,21 @@ def test_invoice_pdf_carries_en16931_xml_that_validates() -> None:
 
 
 def test_invoice_xml_figures_for_the_two_rates() -> None:
-    # Given 65.00 of beans at 7 %, an 89.90 grinder at 19 % and 4.90 shipping (shared out 2.06 / 2.84 by gross)
+    # Given 65.00 of beans at 7 %, an 89.90 grinder at 19 % and 4.90 shipping, shared out by net value
+    # (60.75 : 75.55, German practice for ancillary costs): 2.18 at 7 %, 2.72 at 19 %
     root = invoice(make_ctx())[1]
 
     # Then each rate's basis and tax are worked out from its gross, shipping share included
     taxes = SETTLEMENT + "/ram:ApplicableTradeTax/"
     assert amounts(root, taxes + "ram:RateApplicablePercent") == [Decimal(7), Decimal(19)]
-    assert amounts(root, taxes + "ram:BasisAmount") == [Decimal("62.67"), Decimal("77.93")]  # 67.06/1.07, 92.74/1.19
-    assert amounts(root, taxes + "ram:CalculatedAmount") == [Decimal("4.39"), Decimal("14.81")]
-    assert amounts(root, "//ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount") == [Decimal("1.93"), Decimal("2.39")]
+    assert amounts(root, taxes + "ram:BasisAmount") == [Decimal("62.79"), Decimal("77.83")]  # 67.18/1.07, 92.62/1.19
+    assert amounts(root, taxes + "ram:CalculatedAmount") == [Decimal("4.39"), Decimal("14.79")]
+    assert amounts(root, "//ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount") == [Decimal("2.04"), Decimal("2.29")]
     assert [e.text for e in root.xpath("//ram:SpecifiedTradeAllowanceCharge/ram:Reason", namespaces=NS)] == [
         "Versand",
         "Versand",
     ]
-    assert amounts(root, SUMS + "/ram:TaxTotalAmount") == [Decimal("19.20")]
+    assert amounts(root, SUMS + "/ram:TaxTotalAmount") == [Decimal("19.18")]
 
 
 def assert_en16931_sums(root: etree._Element, order_total: Decimal) -> None:
@@ -196,8 +197,8 @@ def assert_en16931_sums(root: etree._Element, order_total: Decimal) -> None:
     "order",
     [
         {},  # shipping shared out over two rates
-        {"total": "150.00", "shipping_total": None},  # 4.90 less than the lines: a discount
-        {"total": "170.00", "shipping_total": "4.90"},  # more than lines and shipping: other charges
+        {"total": "150.00", "shipping_total": None, "discount_total": "4.90"},  # a discount on the order
+        {"total": "170.00", "shipping_total": "4.90", "fee_total": "10.20"},  # other charges (fees)
         {
             "total": "10.02",
             "shipping_total": "0.03",
@@ -210,6 +211,7 @@ def assert_en16931_sums(root: etree._Element, order_total: Decimal) -> None:
         },
         {
             "total": "38.40",
+            "shipping_total": None,
             "line_items": [
                 {"name": "Filter coffee", "quantity": 3, "unit_price": "11.50", "tax_rate": "0"},
                 {"name": "Shipping", "quantity": 1, "unit_price": "3.90", "tax_rate": "0"},
@@ -250,7 +252,7 @@ def test_invoice_pdf_shows_shipping_and_tax_per_rate() -> None:
     # Then the customer sees shipping, the VAT of each rate (with its share of shipping) and the total
     assert "Versand 4,90 €" in text
     assert "USt. 7 % 4,39 €" in text
-    assert "USt. 19 % 14,81 €" in text
+    assert "USt. 19 % 14,79 €" in text
     assert "Gesamtbetrag 159,80 €" in text
 
 
@@ -400,3 +402,49 @@ def test_no_payment_code_where_it_cannot_pay(shop: dict[str, Any], order: dict[s
     assert "Zahlen mit Code" not in page_text(pdf)
     assert one(root, SETTLEMENT + "/ram:InvoiceCurrencyCode") == ctx["order"]["currency"]
     assert_en16931_sums(root, Decimal(ctx["order"]["total"]["amount"]))
+
+
+# ---------------------------------------------------------------- lines as the platform charged them
+
+
+def test_invoice_prints_the_platforms_line_total_beside_a_unit_price_at_full_precision() -> None:
+    # Given WooCommerce's line of 2 at 6.45 (3.225 each) and 1.5 kg of cheese at 4.30 a kilo
+    ctx = make_ctx(
+        total="18.60",
+        shipping_total="5.70",
+        line_items=[
+            {"sku": "W1", "name": "Woo Single", "quantity": 2, "unit_price": "3.225", "total": "6.45", "tax_rate": "7"},
+            {"sku": "K", "name": "Bergkäse", "quantity": "1.5", "unit": "kg", "unit_price": "4.30", "tax_rate": "7"},
+        ],
+    )
+    pdf, root = invoice(ctx)
+    text = page_text(pdf)
+    # Then the line shows 3,225 € a piece and the platform's 6,45 €, not 2 x 3,23 € = 6,46 €
+    assert "3,225 €" in text and "6,45 €" in text
+    assert "1,5 kg" in text and "6,45 €" in text  # 1.5 x 4.30 = 6.45
+    # And the XML bills kilograms for the cheese and pieces for the rest
+    units = [e.get("unitCode") for e in root.xpath("//ram:BilledQuantity", namespaces=NS)]
+    assert units == ["H87", "KGM"]
+    assert_en16931_sums(root, Decimal("18.60"))
+
+
+def test_shipping_charged_at_its_own_rate_stays_at_that_rate() -> None:
+    # Given goods all at 7 % and the platform charging shipping at 7 % too (German practice: it follows the goods)
+    ctx = make_ctx(
+        total="69.90",
+        shipping_total="4.90",
+        shipping_tax="0.32",
+        shipping_tax_rate="7",
+        line_items=[{"name": "Espresso, 1 kg", "quantity": 2, "unit_price": "32.50", "tax_rate": "7"}],
+    )
+    root = invoice(ctx)[1]
+    taxes = SETTLEMENT + "/ram:ApplicableTradeTax/"
+    assert amounts(root, taxes + "ram:RateApplicablePercent") == [Decimal(7)]  # no 19 % anywhere
+    assert_en16931_sums(root, Decimal("69.90"))
+
+
+def test_an_order_that_does_not_add_up_gets_no_invoice_with_invented_figures() -> None:
+    # Given lines of 154.90 and shipping 4.90 but a total of 120.00 (nothing says why)
+    ctx = make_ctx(total="120.00")
+    with pytest.raises(Exception, match="does not add up"):
+        render_document("invoice", ctx, FONTS)

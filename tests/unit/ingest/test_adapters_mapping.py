@@ -62,12 +62,16 @@ def test_shopify_sample_maps_to_the_canonical_order():
     assert order.shipping_address.street == "Chestnut Street 92" and order.shipping_address.state == "Kentucky"
     assert order.created_at == datetime(2008, 1, 10, 16, 0, tzinfo=UTC)
     assert order.paid_at is None and order.shipped_at is None  # authorized, unfulfilled (the fulfilment failed)
-    # taxes_included is false: the 199.00 net price plus the order's 6 % state tax is what the buyer pays
-    assert [(i.sku, i.name, i.quantity, i.unit_price, i.tax_rate) for i in order.line_items] == [
-        ("IPOD2008GREEN", "IPod Nano - 8gb - green", 1, Decimal("210.94"), Decimal("6")),
-        ("IPOD2008RED", "IPod Nano - 8gb - red", 1, Decimal("210.94"), Decimal("6")),
-        ("IPOD2008BLACK", "IPod Nano - 8gb - black", 1, Decimal("210.94"), Decimal("6")),
+    # taxes_included is false and the lines carry no tax lines of their own: the order's 11.94 state
+    # tax is not spread over the unit prices (that made 199.00 into 210.94); each line is what
+    # Shopify says it is, and the sample (3 x 199.00 against a subtotal of 398.00) does not add up,
+    # which the order says instead of inventing a discount
+    assert [(i.sku, i.name, i.quantity, i.unit_price, i.total, i.tax_rate) for i in order.line_items] == [
+        ("IPOD2008GREEN", "IPod Nano - 8gb - green", 1, Decimal("199.00"), Decimal("199.00"), Decimal("0")),
+        ("IPOD2008RED", "IPod Nano - 8gb - red", 1, Decimal("199.00"), Decimal("199.00"), Decimal("0")),
+        ("IPOD2008BLACK", "IPod Nano - 8gb - black", 1, Decimal("199.00"), Decimal("199.00"), Decimal("0")),
     ]
+    assert order.discrepancy() is not None and "409.94" in order.discrepancy()
 
 
 def test_shopify_wrapped_and_inner_body_give_the_same_order_and_the_inner_one_is_raw():
@@ -143,7 +147,8 @@ def test_billbee_sample_maps_to_the_canonical_order():
     delivery = billbee.parse(shop(), {}, (REAL / "billbee" / "order.json").read_bytes())
     order = delivery.order
 
-    assert (order.id, order.number, order.status) == ("100000186018330", "Test", "new")
+    # State 1 (ordered), but Billbee recorded the shipment: the order is shipped, not new
+    assert (order.id, order.number, order.status) == ("100000186018330", "Test", "shipped")
     assert order.channel == "avocadostore"  # the sales channel Billbee imported it from
     assert order.customer.email == "admin@domain.tld"  # the invoice address's, not the marketplace buyer's
     assert (order.customer.id, order.customer.language, order.language) == ("100000150176895", "de", "de")
@@ -268,15 +273,33 @@ def test_an_address_without_country_is_named_but_a_blank_one_is_no_address():
     assert "$.shipping.country" in problems(exc)
 
 
-def test_billbee_fractional_quantity_and_a_state_that_is_no_number_are_named():
+def test_billbee_fractional_quantity_is_kept_and_its_line_total_is_billbees():
     body = loads((REAL / "billbee" / "order.json").read_text())
     body["OrderItems"][0]["Quantity"] = Decimal("0.5")
+    order = billbee.to_order(shop(), body)
+    line = order.line_items[0]
+    assert line.quantity == Decimal("0.5") and line.total == Decimal(str(body["OrderItems"][0]["TotalPrice"]))
+
+
+def test_billbee_state_that_is_no_number_is_named():
+    body = loads((REAL / "billbee" / "order.json").read_text())
     body["State"] = "paid"
     with pytest.raises(InvalidInput) as exc:
         billbee.to_order(shop(), body)
-    found = problems(exc)
-    assert "fractional" in found["$.OrderItems[0].Quantity"]
-    assert "numeric order state" in found["$.State"]
+    assert "numeric order state" in problems(exc)["$.State"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "status"),
+    [
+        ({"PayedAt": None, "ShippedAt": None}, "new"),
+        ({"PayedAt": "2019-05-20T10:00:00", "ShippedAt": None}, "paid"),
+        ({"PayedAt": "2019-05-20T10:00:00", "ShippedAt": "2019-05-21T10:00:00"}, "shipped"),
+    ],
+)
+def test_billbee_state_1_reads_paid_and_shipped_from_the_dates(dates, status):
+    body = loads((REAL / "billbee" / "order.json").read_text()) | {"State": 1} | dates
+    assert billbee.to_order(shop(), body).status == status
 
 
 def test_topics_that_carry_no_order_are_refused():

@@ -24,6 +24,28 @@ EPC_MAX_AMOUNT = Decimal("999999999.99")
 EPC_MAX_BYTES = 331
 GUIDELINE = "urn:cen.eu:en16931:2017"  # Factur-X profile EN16931 = ZUGFeRD 2.x COMFORT
 PIECE = "H87"  # UN/ECE rec 20: one piece
+# the units shops write on lines, as UN/ECE recommendation 20 codes (BT-130); anything else is a piece
+UNIT_CODES = {
+    "kg": "KGM",
+    "g": "GRM",
+    "t": "TNE",
+    "m": "MTR",
+    "cm": "CMT",
+    "mm": "MMT",
+    "m2": "MTK",
+    "m²": "MTK",
+    "m3": "MTQ",
+    "m³": "MTQ",
+    "l": "LTR",
+    "ml": "MLT",
+    "h": "HUR",
+    "min": "MIN",
+    "day": "DAY",
+    "month": "MON",
+    "pcs": PIECE,
+    "stk": PIECE,
+    "piece": PIECE,
+}
 HUNDRED = Decimal(100)
 # reason codes, UNTDID 7161 (charges) and 5189 (allowances)
 _CHARGE_CODES = {"shipping": "FC", "surcharge": "ABK"}
@@ -140,13 +162,18 @@ class Line:
     position: int
     sku: str | None
     name: str
-    quantity: int
+    quantity: Decimal
     gross: Decimal
     net: Decimal
     rate: Decimal
+    unit: str | None = None
 
     @property
-    def billed_quantity(self) -> int:
+    def unit_code(self) -> str:
+        return UNIT_CODES.get((self.unit or "").strip().lower(), PIECE)
+
+    @property
+    def billed_quantity(self) -> Decimal:
         """Negative for a negative line (a voucher): EN 16931 prices are never negative (BR-27)."""
         return -self.quantity if self.net < 0 else self.quantity
 
@@ -234,9 +261,11 @@ def _amount(value: Any) -> Decimal:
 
 
 def _split(amount: Decimal, weights: dict[Decimal, Decimal], quantum: Decimal) -> dict[Decimal, Decimal]:
-    """Share an amount out over the VAT rates in proportion to their gross, to the cent, summing exactly."""
-    weights = {rate: max(gross, Decimal(0)) for rate, gross in weights.items()}  # a voucher rate gets no share
-    total = sum(weights.values(), Decimal(0))
+    """Share an amount out over the VAT rates in proportion to their net value, to the cent, summing
+    exactly (German practice for ancillary costs: shipping follows the goods; one rate when all
+    goods share it)."""
+    weights = {rate: max(gross * HUNDRED / (HUNDRED + rate), Decimal(0)) for rate, gross in weights.items()}
+    total = sum(weights.values(), Decimal(0))  # a voucher rate gets no share
     if total <= 0:  # only free lines: all of it at the highest rate
         return {max(weights): amount}
     parts, left = {}, amount
@@ -251,11 +280,14 @@ def _split(amount: Decimal, weights: dict[Decimal, Decimal], quantum: Decimal) -
 def breakdown(order: Mapping[str, Any]) -> Breakdown:
     """The invoice figures of an order (as ``Order.to_context()`` gives it).
 
-    Line gross amounts are the shop's; shipping and any rest up to the order total (a discount when
-    negative, other charges when positive) are shared out over the VAT rates by gross amount, as
-    German VAT treats a secondary service. Per rate: net basis = gross / (1 + rate) rounded to the
-    cent, tax = gross - net basis, and line nets absorb the rounding cent so that they add up to the
-    basis exactly. So every EN 16931 sum holds and the grand total is the order total.
+    Line gross amounts are the platform's line totals. Shipping goes to the rate the platform
+    charged it at (``shipping_tax_rate``); without one it is shared out over the goods' rates by
+    net value, as are fees and discounts not already in the lines. A rest of a few cents (the
+    platform's rounding) is shown as such; a larger one means the order does not add up and no
+    invoice is made from it (ValueError naming the figures). Per rate: net basis = gross /
+    (1 + rate) rounded to the cent, tax = gross - net basis, and line nets absorb the rounding
+    cent so that they add up to the basis exactly. So every EN 16931 sum holds and the grand
+    total is the order total.
     """
     currency = order["currency"]
     quantum = Decimal(1).scaleb(-minor_units(currency))
@@ -268,19 +300,37 @@ def breakdown(order: Mapping[str, Any]) -> Breakdown:
         raise ValueError("an EN 16931 invoice needs at least one line item")
     rates_of = [Decimal(str(item.get("tax_rate") or "0")) for item in items]
     gross_of = [
-        q(_amount(item.get("total") or Decimal(item["quantity"]) * _amount(item["unit_price"]))) for item in items
+        q(_amount(item.get("total") or Decimal(str(item["quantity"])) * _amount(item["unit_price"]))) for item in items
     ]
     total = q(_amount(order["total"]))
     shipping = q(_amount(order.get("shipping_total")))
-    rest = total - sum(gross_of, Decimal(0)) - shipping
+    fees = q(_amount(order.get("fee_total")))
+    line_discounts = sum((_amount(item.get("discount")) for item in items), Decimal(0))
+    order_discount = max(q(_amount(order.get("discount_total")) - line_discounts), Decimal(0))
+    rest = total - sum(gross_of, Decimal(0)) - shipping - fees + order_discount
+    if abs(rest) > quantum * (len(items) + 3):
+        raise ValueError(
+            f"the order does not add up: lines {sum(gross_of, Decimal(0))} + shipping {shipping} + fees {fees} "
+            f"- discounts {order_discount} differ from its total {total} by {rest} {currency}"
+        )
 
     by_rate: dict[Decimal, Decimal] = {}
     for rate, gross in zip(rates_of, gross_of, strict=True):
         by_rate[rate] = by_rate.get(rate, Decimal(0)) + gross
+    goods = dict(by_rate)
     shares: list[tuple[str, Decimal, Decimal]] = []  # (kind, rate, gross), gross positive
-    for kind, amount in (("shipping", shipping), ("surcharge" if rest > 0 else "discount", rest)):
+    shipping_rate = order.get("shipping_tax_rate")
+    if shipping and shipping_rate is not None:
+        shares.append(("shipping", Decimal(str(shipping_rate)), shipping))
+        shipping = Decimal(0)
+    for kind, amount in (
+        ("shipping", shipping),
+        ("surcharge", fees),
+        ("discount", order_discount),
+        ("surcharge" if rest > 0 else "discount", rest),
+    ):
         if amount:
-            for rate, part in _split(abs(amount), by_rate, quantum).items():
+            for rate, part in _split(abs(amount), goods, quantum).items():
                 if part:
                     shares.append((kind, rate, part))
 
@@ -289,6 +339,8 @@ def breakdown(order: Mapping[str, Any]) -> Breakdown:
 
     adjustments = tuple(Adjustment(kind, gross, net(gross, rate), rate) for kind, rate, gross in shares)
     nets = [net(gross, rate) for gross, rate in zip(gross_of, rates_of, strict=True)]
+    for a in adjustments:
+        by_rate.setdefault(a.rate, Decimal(0))
     taxes = []
     for rate in sorted(by_rate):
         gross = by_rate[rate] + sum(
@@ -300,10 +352,27 @@ def breakdown(order: Mapping[str, Any]) -> Breakdown:
         adjusted = sum((nets[i] for i in mine), Decimal(0)) + sum(
             (a.net if a.is_charge else -a.net for a in adjustments if a.rate == rate), Decimal(0)
         )
-        nets[max(mine, key=lambda i: gross_of[i])] += basis - adjusted
+        if mine:
+            nets[max(mine, key=lambda i: gross_of[i])] += basis - adjusted
+        else:  # a rate only the shipping was charged at: its net carries the cent
+            adjustments = tuple(
+                Adjustment(a.kind, a.gross, a.net + basis - adjusted, a.rate)
+                if a.rate == rate and a.kind == "shipping"
+                else a
+                for a in adjustments
+            )
         taxes.append(TaxGroup(rate, basis, gross - basis))
     lines = tuple(
-        Line(i + 1, item.get("sku"), item["name"], int(item["quantity"]), gross, nets[i], rates_of[i])
+        Line(
+            i + 1,
+            item.get("sku"),
+            item["name"],
+            Decimal(str(item["quantity"])),
+            gross,
+            nets[i],
+            rates_of[i],
+            item.get("unit"),
+        )
         for i, (item, gross) in enumerate(zip(items, gross_of, strict=True))
     )
     return Breakdown(currency, lines, adjustments, tuple(taxes), total)
@@ -423,7 +492,7 @@ def invoice_xml(
             item.product.seller_assigned_id = line.sku
         item.product.name = line.name
         item.agreement.net.amount = line.net_price
-        item.delivery.billed_quantity = (Decimal(line.billed_quantity), PIECE)
+        item.delivery.billed_quantity = (line.billed_quantity, line.unit_code)
         item.settlement.trade_tax.type_code = "VAT"
         item.settlement.trade_tax.category_code = vat_category(line.rate)
         item.settlement.trade_tax.rate_applicable_percent = line.rate

@@ -289,9 +289,9 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     terms = None
     currency = order["currency"]
     for item in order.get("line_items") or []:
-        row = [item.get("sku") or "", item["name"][:60], str(item["quantity"])]
+        row = [item.get("sku") or "", item["name"][:60], quantity_text(item)]
         if with_prices:
-            row += [money_filter(item["unit_price"]), money_filter(item["total"])]
+            row += [unit_price_text(item["unit_price"]), money_filter(item["total"])]
             rate = Decimal(item.get("tax_rate") or "0")
             gross = Decimal(item["total"]["amount"])
             taxes[str(rate)] = taxes.get(str(rate), Decimal(0)) + gross - gross / (1 + rate / 100)
@@ -359,6 +359,25 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
         )
         body = einvoice.embed_facturx(body, xml, lang=f"{lang}-{country}" if country else lang)
     return body, lang
+
+
+def quantity_text(item: dict[str, Any]) -> str:
+    """A line's quantity in the document's locale with its unit: "2", "1,5 kg"."""
+    from babel.numbers import format_decimal
+
+    text = format_decimal(Decimal(str(item["quantity"])), locale=current_locale.locale, decimal_quantization=False)
+    return f"{text} {item['unit']}" if item.get("unit") else text
+
+
+def unit_price_text(price: dict[str, str]) -> str:
+    """A unit price as precise as the platform charged it, up to 4 decimals: "3,225 €", "12,90 €".
+
+    The line total next to it is the platform's own; a unit price rounded to cents would make
+    2 x 3,23 € look like a cent off 6,45 €."""
+    from babel.numbers import format_currency
+
+    amount = Decimal(price["amount"]).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
+    return format_currency(amount, price["currency"], locale=current_locale.locale, decimal_quantization=False)
 
 
 def _local_date(value: str | None, tz: str) -> date:

@@ -26,6 +26,9 @@ _MONEY_FIELDS = {
     "total",
     "subtotal",
     "shipping_total",
+    "shipping_tax",
+    "fee_total",
+    "discount_total",
     "tax_total",
     "unit_price",
     "amount",
@@ -104,7 +107,7 @@ def field_kinds() -> dict[str, str]:
 
     out: dict[str, str] = {}
     _walk("order", Order, out)
-    out.update({"order.line_items": "list", "order.item_count": "integer", "order.skus": "list"})
+    out.update({"order.line_items": "list", "order.item_count": "decimal", "order.skus": "list"})
     _walk("customer", Customer, out)
     _walk("invoice", Invoice, out)
     out.update(
@@ -121,10 +124,13 @@ def field_kinds() -> dict[str, str]:
             "event.status": "string",
             "event.previous_status": "string",
             "event.sku": "string",
-            "event.quantity": "integer",
+            "event.quantity": "decimal",
             "line_item.sku": "string",
             "line_item.name": "string",
-            "line_item.quantity": "integer",
+            "line_item.quantity": "decimal",
+            "line_item.unit": "string",
+            "line_item.total": "money",
+            "line_item.tax_rate": "decimal",
             "event.platform": "string",
             "event.topic": "string",
             "event.schedule_slot": "string",

@@ -121,6 +121,7 @@ def process_order(
     """
     received_at = received_at or datetime.now(UTC)
     run_id = event_id
+    discrepancy = order.discrepancy()  # stored as sent all the same: the platform's figures are what was charged
     suppressed: dict[str, str] = {}  # rule id -> reason, from limit claims that lost
     for attempt in range(MAX_ATTEMPTS):
         backoff(attempt)
@@ -205,7 +206,8 @@ def process_order(
             rules=rules,
             customer_id=customer_id,
             subject={"order_id": order.id, "order_number": order.number}
-            | ({"caused_by": caused_by} if caused_by else {}),
+            | ({"caused_by": caused_by} if caused_by else {})
+            | ({"warnings": [discrepancy]} if discrepancy else {}),
             writes=writes,
             note=note,
             suppressed=suppressed,

@@ -28,6 +28,16 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+UNIT_PRICE_PLACES = Decimal("1e-6")
+
+
+def unit_price(amount: Decimal, quantity: Decimal = Decimal(1)) -> Decimal:
+    """A unit price out of a line amount: to 6 decimals, trailing zeros dropped (6.45 / 2 = 3.225,
+    199.00 stays 199.00's value as 199, never ``1E+2``-style exponents)."""
+    value = (amount / quantity).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal

@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from .money import Money
-from .values import STRICT, Amount, Country, Currency, Id, Slug
+from .money import Money, minor_units, to_decimal
+from .values import STRICT, Amount, Country, Currency, Id, Quantity, Slug, Time
 
 # Canonical statuses; shops may add their own slugs (e.g. "waiting_for_stock").
 CANONICAL_STATUSES = ("new", "paid", "shipped", "completed", "cancelled", "refunded", "on_hold")
@@ -31,17 +31,34 @@ class Address(BaseModel):
 
 
 class LineItem(BaseModel):
+    """One line of an order, as the platform charged it. Amounts include VAT (the canonical
+    convention); ``total`` is what the customer pays for the line after the line's discounts.
+
+    ``quantity`` is a Decimal (1.5 kg of cheese, 2.25 m of fabric), ``unit`` says of what.
+    ``unit_price`` keeps the platform's full precision (3.225 for 2 pieces at 6.45): documents
+    print ``total``, the platform's own line amount, never ``unit_price * quantity`` rounded.
+    Without ``total`` (a canonical order that does not send it) the line total is
+    ``unit_price * quantity - discount``, rounded to the currency's minor unit.
+    """
+
     model_config = STRICT
 
     sku: str | None = Field(default=None, max_length=100)
     name: str = Field(max_length=500)
-    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+    quantity: Quantity
+    unit: str | None = Field(default=None, max_length=20)
     unit_price: Amount
+    total: Amount | None = None
+    discount: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0)] | None = None
+    tax: Amount | None = None
     tax_rate: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
 
-    @property
-    def total(self) -> Decimal:
-        return self.unit_price * self.quantity
+    def line_total(self, currency: str) -> Decimal:
+        """The line's gross amount after its discounts: the platform's, else computed and rounded."""
+        if self.total is not None:
+            return self.total
+        gross = self.unit_price * self.quantity - (self.discount or Decimal(0))
+        return Money(gross, currency).quantized().amount
 
 
 class CustomerInfo(BaseModel):
@@ -57,7 +74,32 @@ class CustomerInfo(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
+class ShopMoney(BaseModel):
+    """The order in the shop's own (accounting) currency, where the customer paid in another one.
+
+    The order's own amounts are in the currency the customer paid in (Shopify's presentment
+    money): documents and messages show those. These are the shop's figures for its books and
+    the VAT total in the accounting currency an e-invoice states (EN 16931 BT-6 / BT-111).
+    """
+
+    model_config = STRICT
+
+    currency: Currency
+    total: Amount
+    tax_total: Amount | None = None
+
+
 class Order(BaseModel):
+    """An order as the platform charged it. Every amount is the platform's own figure, in
+    ``currency`` (what the customer paid in), VAT included:
+
+    ``total = sum(line totals) + shipping_total + fee_total - (discount_total - line discounts)``
+
+    ``discount_total`` is every discount, the ones already taken off line totals included;
+    ``shipping_tax`` / ``shipping_tax_rate`` are the shipping's VAT as charged, when the platform
+    says. ``Order.discrepancy()`` says when a body does not add up (the run log shows it).
+    """
+
     model_config = STRICT
 
     id: Id
@@ -68,11 +110,16 @@ class Order(BaseModel):
     total: Amount
     subtotal: Amount | None = None
     shipping_total: Amount | None = None
+    shipping_tax: Amount | None = None
+    shipping_tax_rate: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    fee_total: Amount | None = None
+    discount_total: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0)] | None = None
     tax_total: Amount | None = None
-    created_at: AwareDatetime
-    updated_at: AwareDatetime | None = None
-    paid_at: AwareDatetime | None = None
-    shipped_at: AwareDatetime | None = None
+    shop_money: ShopMoney | None = None
+    created_at: Time
+    updated_at: Time | None = None
+    paid_at: Time | None = None
+    shipped_at: Time | None = None
     customer: CustomerInfo = Field(default_factory=CustomerInfo)
     billing_address: Address | None = None
     shipping_address: Address | None = None
@@ -87,6 +134,40 @@ class Order(BaseModel):
         if self.total < 0:
             raise ValueError("total must not be negative")
         return self
+
+    def line_discounts(self) -> Decimal:
+        return sum((i.discount or Decimal(0) for i in self.line_items), Decimal(0))
+
+    def discrepancy(self) -> str | None:
+        """Why the order's amounts do not add up to its total, or None when they do.
+
+        Lines + shipping + fees - discounts not already in the lines = total, allowing the
+        platform one minor unit of rounding per line and per amount. Platform data is the
+        truth about what was charged: a discrepancy is reported, never corrected.
+        """
+        if not self.line_items:
+            return None
+        zero = Decimal(0)
+        lines = sum((i.line_total(self.currency) for i in self.line_items), zero)
+        order_discount = (self.discount_total or zero) - self.line_discounts()
+        if order_discount < 0:  # the lines' discounts are more than the order's: the platform sent both ways
+            order_discount = zero
+        expected = lines + (self.shipping_total or zero) + (self.fee_total or zero) - order_discount
+        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        tolerance = quantum * (len(self.line_items) + 3)
+        gap = self.total - expected
+        if abs(gap) <= tolerance:
+            return None
+        parts = [f"lines {lines}"]
+        for label, value in (("shipping", self.shipping_total), ("fees", self.fee_total)):
+            if value:
+                parts.append(f"+ {label} {value}")
+        if order_discount:
+            parts.append(f"- discounts {order_discount}")
+        return (
+            f"the amounts do not add up: {' '.join(parts)} = {expected} {self.currency}, "
+            f"but the order total is {self.total} (a difference of {gap}); stored as the platform sent it"
+        )
 
     @property
     def total_money(self) -> Money:
@@ -103,13 +184,27 @@ class Order(BaseModel):
         def money(value: Decimal | None) -> dict | None:
             return None if value is None else Money(value, self.currency).as_dict()
 
-        for key in ("total", "subtotal", "shipping_total", "tax_total"):
+        for key in ("total", "subtotal", "shipping_total", "shipping_tax", "fee_total", "discount_total", "tax_total"):
             data[key] = money(getattr(self, key))
+        if self.shipping_tax_rate is not None:
+            data["shipping_tax_rate"] = str(self.shipping_tax_rate)
         for item, model in zip(data["line_items"], self.line_items, strict=True):
-            item["unit_price"] = money(model.unit_price)
-            item["total"] = money(model.total)
+            # the unit price at full precision: templates round it for display, sums use the line total
+            item["unit_price"] = {"amount": str(model.unit_price), "currency": self.currency}
+            item["total"] = money(model.line_total(self.currency))
+            item["discount"] = money(model.discount)
+            item["tax"] = money(model.tax)
             item["tax_rate"] = str(model.tax_rate)
-        data["item_count"] = sum(i.quantity for i in self.line_items)
+            item["quantity"] = str(model.quantity)
+        if self.shop_money is not None:
+            data["shop_money"] = {
+                "currency": self.shop_money.currency,
+                "total": Money(self.shop_money.total, self.shop_money.currency).as_dict(),
+                "tax_total": None
+                if self.shop_money.tax_total is None
+                else Money(self.shop_money.tax_total, self.shop_money.currency).as_dict(),
+            }
+        data["item_count"] = str(sum((i.quantity for i in self.line_items), Decimal(0)))
         data["skus"] = [i.sku for i in self.line_items if i.sku]
         return data
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict
 
 from .money import to_decimal
 from .territories import is_country
@@ -37,9 +39,44 @@ def _amount(value: object) -> Decimal:
     return to_decimal(value)
 
 
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies  # Babel's ISO 4217 list; loaded on the first currency read
+
+    return frozenset(list_currencies())
+
+
 def _currency(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError("must be an ISO 4217 currency code such as EUR")
+    if value not in _known_currencies():
+        raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+    return value
+
+
+MAX_QUANTITY = Decimal(1_000_000)
+
+
+def _quantity(value: object) -> Decimal:
+    """A quantity: a positive Decimal (1.5 kg), at most 6 decimals; never a float."""
+    number = to_decimal(value)
+    if number <= 0:
+        raise ValueError("quantity must be greater than 0")
+    if number > MAX_QUANTITY:
+        raise ValueError(f"quantity must be at most {MAX_QUANTITY}")
+    if number.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise ValueError("quantity has more than 6 decimal places")
+    return number
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _time(value: datetime) -> datetime:
+    """A moment between 1970 and 2100: anything else is a platform's placeholder or a typo."""
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 1970-01-01 and 2099-12-31")
     return value
 
 
@@ -64,3 +101,5 @@ Amount = Annotated[Decimal, BeforeValidator(_amount)]
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 Slug = Annotated[str, AfterValidator(_slug)]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+Time = Annotated[AwareDatetime, AfterValidator(_time)]

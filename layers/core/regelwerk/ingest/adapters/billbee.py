@@ -21,8 +21,8 @@ any state its own way in ``platforms.billbee.statuses`` (``"13": paid``).
 
 | State | Billbee                       | canonical        |
 |------:|-------------------------------|------------------|
-| 1     | Bestellt (ordered)            | new              |
-| 2     | Bestätigt (confirmed)         | new              |
+| 1     | Bestellt (ordered)            | new (*)          |
+| 2     | Bestätigt (confirmed)         | new (*)          |
 | 3     | Zahlung erhalten (paid)       | paid             |
 | 4     | Versendet (shipped)           | shipped          |
 | 5     | Reklamation (complaint)       | on_hold          |
@@ -40,6 +40,9 @@ any state its own way in ``platforms.billbee.statuses`` (``"13": paid``).
 | 17    | Retoure (return)              | returned         |
 | other | -                             | state_<n>        |
 
+(*) ``shipped`` when the order carries ``ShippedAt``, else ``paid`` when it carries ``PayedAt``
+(also for 14, offered): Billbee leaves many paid and shipped orders in state 1.
+
 Archived is its own status because Billbee archives cancelled orders too: mapping it to
 completed would tell a customer whose order was cancelled that it is complete.
 """
@@ -50,6 +53,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ...model.money import unit_price
 from ...model.order import Order
 from ...model.shop import Shop
 from . import Delivery, by_api_key, mapped_status, slug
@@ -124,6 +128,8 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
     if b.value("State", required=True) is not None and status_of(payload["State"])[0] == "":
         b.problem("State", f"must be Billbee's numeric order state, not {payload['State']!r}")
     token, default = status_of(payload.get("State"))
+    if default == "new":  # ordered / confirmed / offered, but Billbee recorded a shipment or a payment
+        default = "shipped" if b.has("ShippedAt") else "paid" if b.has("PayedAt") else default
     invoice = b.child("InvoiceAddress")
     shipping = b.child("ShippingAddress")
     customer = b.child("Customer")
@@ -199,15 +205,12 @@ def _address(a: Body | None) -> dict[str, Any] | None:
 
 
 def _line(item: Body, order: Body) -> dict[str, Any] | None:
-    """A line item; Billbee's ``TotalPrice`` is the line's gross total, its quantity a decimal."""
+    """A line item; Billbee's ``TotalPrice`` is the line's gross total, its quantity a decimal (0.5 kg)."""
     quantity = item.amount("Quantity", required=True)
     if quantity is None:
         return None
     if quantity <= 0:
         return None  # Billbee keeps removed positions with quantity 0
-    if quantity != quantity.to_integral_value():
-        item.problem("Quantity", f"fractional quantities are not supported ({quantity})")
-        return None
     product = item.child("Product")
     total = item.amount("TotalPrice", required=True)
     index = item.value("TaxIndex")
@@ -215,7 +218,11 @@ def _line(item: Body, order: Body) -> dict[str, Any] | None:
     return {
         "sku": (product.text("SKU") if product else None) or item.text("InvoiceSKU"),
         "name": (product.text("Title") if product else None) or item.text("Title", required=True),
-        "quantity": int(quantity),
-        "unit_price": total / quantity if total is not None else None,
+        "quantity": quantity,
+        "unit_price": item.amount("UnitPrice")
+        if item.has("UnitPrice")
+        else (unit_price(total, quantity) if total is not None else None),
+        "total": total,
+        "tax": item.amount("TaxAmount"),
         "tax_rate": rate if rate is not None else Decimal("0"),
     }

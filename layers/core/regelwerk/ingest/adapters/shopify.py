@@ -25,8 +25,10 @@ Status, the first row that applies (in brackets the key for a shop's own mapping
 
 The topic is not needed for the status: every topic's body carries the whole order.
 
-Unit prices are tax-included, as the canonical order has them (with ``taxes_included: false``
-the line's tax is added). Shopify's order has no payment time: ``paid_at`` is ``processed_at``
+Amounts are tax-included, as the canonical order has them (with ``taxes_included: false`` the
+line's and the shipping's own tax lines are added; an order-level tax is never spread over the
+lines), in the currency the customer paid in (``presentment_currency``; the shop's own figures go
+to ``shop_money``). Shopify's order has no payment time: ``paid_at`` is ``processed_at``
 once the financial status says paid (partially refunded and refunded orders were paid too);
 ``shipped_at`` is the newest successful fulfilment's time once the order is fulfilled.
 """
@@ -38,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidInput, Problem
+from ...model.money import unit_price
 from ...model.order import Order
 from ...model.shop import Shop
 from . import Delivery, by_signature, mapped_status, slug
@@ -63,6 +66,10 @@ _SOURCES = {
     "$.subtotal": "$.subtotal_price",
     "$.tax_total": "$.total_tax",
     "$.shipping_total": "$.shipping_lines",
+    "$.shipping_tax": "$.shipping_lines",
+    "$.shipping_tax_rate": "$.shipping_lines",
+    "$.discount_total": "$.line_items",
+    "$.shop_money": "$.total_price_set",
     "$.created_at": "$.created_at",
     "$.updated_at": "$.updated_at",
     "$.customer.email": "$.email",
@@ -131,18 +138,27 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
     customer = b.child("customer")
     billing = _address(b.child("billing_address"))
     shipping = _address(b.child("shipping_address"))
-    order_taxes = _rate(b.children("tax_lines"))
+    money = _Money.of(b)
+    included = payload.get("taxes_included") is not False
+    order_rate = _rate(b.children("tax_lines"))
     fallback_name = next((a for a in (b.child("billing_address"), b.child("shipping_address")) if a), None)
+    lines = [_line(item, money, order_rate, included=included) for item in b.children("line_items") if _quantity(item)]
+    shipping_total, shipping_tax, shipping_rate = _shipping(b, money, included=included)
+    discounts = [line["discount"] for line in lines if line["discount"]]
     data: dict[str, Any] = {
         "id": b.text("id", required=True),
         "number": _number(b),
         "channel": PLATFORM,
         "status": status,
-        "currency": b.text("currency", required=True),
-        "total": b.amount("total_price", required=True),
-        "subtotal": b.amount("subtotal_price"),
-        "shipping_total": _shipping(b),
-        "tax_total": b.amount("total_tax"),
+        "currency": money.currency,
+        "total": money.amount(b, "total_price", required=True),
+        "subtotal": money.amount(b, "subtotal_price"),
+        "shipping_total": shipping_total,
+        "shipping_tax": shipping_tax,
+        "shipping_tax_rate": shipping_rate,
+        "discount_total": sum(discounts, Decimal(0)) if discounts else None,
+        "tax_total": money.amount(b, "total_tax"),
+        "shop_money": money.shop_figures(b),
         "created_at": created_at,
         "updated_at": b.time("updated_at"),
         "paid_at": (b.time("processed_at") or created_at) if financial in PAID else None,
@@ -159,16 +175,62 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         },
         "billing_address": billing,
         "shipping_address": shipping,
-        "line_items": [
-            _line(item, order_taxes, included=payload.get("taxes_included") is not False)
-            for item in b.children("line_items")
-            if _quantity(item)
-        ],
+        "line_items": lines,
         "language": language(b.text("customer_locale")),
         "tags": _tags(b.text("tags")),
         "note": (b.text("note") or "")[:2000] or None,
     }
     return build_order(PLATFORM, data, b, _SOURCES)
+
+
+class _Money:
+    """Reads Shopify amounts in the currency the customer paid in.
+
+    Shopify states every amount twice where the buyer paid in another currency than the shop's:
+    ``price`` (shop money) and ``price_set.presentment_money`` (what the customer paid). The
+    canonical order is in the customer's currency (documents and messages show it); the shop's
+    total and tax go to ``shop_money`` for its books.
+    """
+
+    def __init__(self, currency: str | None, shop_currency: str | None):
+        self.currency = currency
+        self.shop_currency = shop_currency
+
+    @classmethod
+    def of(cls, b: Body) -> _Money:
+        shop_currency = b.text("currency", required=True)
+        presentment = b.text("presentment_currency")
+        return cls(presentment or shop_currency, shop_currency)
+
+    @property
+    def foreign(self) -> bool:
+        return self.currency != self.shop_currency
+
+    def amount(self, body: Body, key: str, *, required: bool = False) -> Decimal | None:
+        if self.foreign:
+            found = _set_amount(body, key, "presentment_money")
+            if found is not None:
+                return found
+            if required or body.has(key):  # the shop's amount without the customer's: never mix currencies
+                body.problem(f"{key}_set", f"the amount in {self.currency} (presentment_money) is missing")
+            return None
+        return body.amount(key, required=required)
+
+    def shop_figures(self, b: Body) -> dict[str, Any] | None:
+        if not self.foreign:
+            return None
+        return {"currency": self.shop_currency, "total": b.amount("total_price"), "tax_total": b.amount("total_tax")}
+
+
+def _set_amount(body: Body, key: str, which: str) -> Decimal | None:
+    money_set = body.child(f"{key}_set")
+    side = money_set.child(which) if money_set else None
+    return side.amount("amount") if side else None
+
+
+def _sum(bodies: list[Body], key: str, money: _Money) -> Decimal:
+    amounts = [money.amount(x, key) for x in bodies]
+    return sum((a for a in amounts if a is not None), Decimal(0))
 
 
 def _number(b: Body) -> str | None:
@@ -195,12 +257,23 @@ def _address(a: Body | None) -> dict[str, Any] | None:
     return address(a, fields, "country_code")
 
 
-def _shipping(b: Body) -> Decimal | None:
+def _shipping(b: Body, money: _Money, *, included: bool) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(shipping gross after its discounts, its tax, its one rate or None) as Shopify charged them."""
     lines = b.children("shipping_lines")
     if not lines:
-        return None
-    amounts = [line.amount("price") for line in lines]
-    return sum((x for x in amounts if x is not None), Decimal("0"))
+        return None, None, None
+    gross = Decimal(0)
+    for line in lines:
+        price = money.amount(line, "discounted_price") if line.has("discounted_price") else None
+        gross += price if price is not None else (money.amount(line, "price") or Decimal(0))
+    taxes = [t for line in lines for t in line.children("tax_lines")]
+    tax = _sum(taxes, "price", money) if taxes else None
+    if tax is not None and not included:
+        gross += tax
+    rates = {_rate([t]) for t in taxes if (money.amount(t, "price") or Decimal(0)) != 0}
+    rates_per_line = {_rate(line.children("tax_lines")) for line in lines if line.children("tax_lines")}
+    rate = rates_per_line.pop() if len(rates_per_line) == 1 and rates else None
+    return gross, tax, rate
 
 
 def _shipped_at(b: Body) -> datetime | None:
@@ -220,28 +293,41 @@ def _quantity(item: Body) -> bool:
     return not isinstance(value, int) or value > 0  # a non-integer is reported by the canonical model
 
 
-def _line(item: Body, order_rate: Decimal | None, *, included: bool) -> dict[str, Any]:
-    """A line item with its unit price tax included (the canonical convention; invoices take the tax
-    out of it). With ``taxes_included: false`` Shopify's ``price`` is net: the line's own tax is
-    added, else the order's rate.
+def _line(item: Body, money: _Money, order_rate: Decimal | None, *, included: bool) -> dict[str, Any]:
+    """A line item as Shopify charged it, tax included (the canonical convention).
+
+    ``price`` is the unit price before discounts, tax included or not as ``taxes_included``
+    says; ``discount_allocations`` are the discounts taken off the line; the line's own
+    ``tax_lines`` are its tax after discounts. With taxes excluded the line's gross is
+    price x quantity - discounts + its own tax: an order-level tax is never spread over lines
+    (a line without tax lines stays net, and the run log says the order does not add up).
     """
     own_lines = item.children("tax_lines")
     own = _rate(own_lines)
     taxable = item.value("taxable") is not False
-    rate = own if own is not None else (order_rate if taxable else None)
-    price = item.amount("price", required=True)
-    quantity = item.value("quantity")
-    if price is not None and not included and isinstance(quantity, int) and quantity > 0:
-        taxes = [t.amount("price") for t in own_lines if t.has("price")]
-        if taxes:
-            price += sum((t for t in taxes if t is not None), Decimal("0")) / quantity
-        elif rate:
-            price = (price * (1 + rate / 100)).quantize(Decimal("0.01"))
+    quantity = item.amount("quantity")
+    price = money.amount(item, "price", required=True)
+    allocations = item.children("discount_allocations")
+    discount = _sum(allocations, "amount", money) if allocations else money.amount(item, "total_discount")
+    tax = _sum(own_lines, "price", money) if own_lines else None
+    # with taxes included the order's rate tells how much of the price is tax; excluded, only the line's own
+    rate = (own if own is not None else (order_rate if taxable else None)) if included else own
+    total = unit = gross_discount = None
+    if price is not None and quantity is not None and quantity > 0:
+        net = price * quantity - (discount or Decimal(0))
+        total = net + (tax or Decimal(0)) if not included else net
+        gross_discount = discount
+        if discount and not included and rate:
+            gross_discount = (discount * (1 + rate / 100)).quantize(Decimal("0.01"))  # the tax share of the discount
+        unit = price if included or not tax else unit_price(total + (gross_discount or Decimal(0)), quantity)
     return {
         "sku": item.text("sku"),
         "name": item.text("name") or item.text("title", required=True),
         "quantity": quantity,
-        "unit_price": price,
+        "unit_price": unit,
+        "total": total,
+        "discount": gross_discount or None,
+        "tax": tax,
         "tax_rate": rate if rate is not None else Decimal("0"),
     }
 

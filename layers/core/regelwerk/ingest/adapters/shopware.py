@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidInput, Problem, Unauthorized
+from ...model.money import unit_price
 from ...model.order import Order
 from ...model.shop import Shop
 from . import Delivery, by_signature, mapped_status
@@ -181,6 +182,7 @@ def to_order(shop: Shop, b: Body, event: str | None = None) -> Order:
     delivery = _first(b.children("deliveries"))
     shipping_address = delivery.child("shippingOrderAddress") if delivery else None
     taxes = [t.amount("tax") for t in price.children("calculatedTaxes")] if price else []
+    shipping, shipping_tax, shipping_rate = _shipping(b, net)
     data: dict[str, Any] = {
         "id": b.text("id", required=True),
         "number": b.text("orderNumber", required=True),
@@ -189,7 +191,9 @@ def to_order(shop: Shop, b: Body, event: str | None = None) -> Order:
         "currency": currency.text("isoCode", required=True) if currency else None,
         "total": b.amount("amountTotal") if b.has("amountTotal") else _req_amount(b, price, "totalPrice"),
         "subtotal": b.amount("positionPrice") if b.has("positionPrice") else _opt_amount(price, "positionPrice"),
-        "shipping_total": b.amount("shippingTotal") if b.has("shippingTotal") else _shipping(b),
+        "shipping_total": shipping,
+        "shipping_tax": shipping_tax,
+        "shipping_tax_rate": shipping_rate,
         "tax_total": sum((t for t in taxes if t is not None), Decimal("0")) if taxes else None,
         "created_at": created_at,
         "updated_at": updated_at,
@@ -243,9 +247,18 @@ def _opt_amount(body: Body | None, key: str) -> Decimal | None:
     return body.amount(key) if body is not None and body.has(key) else None
 
 
-def _shipping(b: Body) -> Decimal | None:
+def _shipping(b: Body, net: bool) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(shipping gross, its tax, its one rate or None) from ``shippingCosts`` as Shopware calculated them."""
     costs = b.child("shippingCosts")
-    return _opt_amount(costs, "totalPrice")
+    total = _opt_amount(costs, "totalPrice")
+    taxes = costs.children("calculatedTaxes") if costs else []
+    tax = sum((t.amount("tax") or Decimal("0") for t in taxes), Decimal("0")) if taxes else None
+    rates = {t.amount("taxRate") for t in taxes if (t.amount("tax") or Decimal(0)) != 0}
+    if b.has("shippingTotal"):
+        total = b.amount("shippingTotal")
+    if net and total is not None and tax:
+        total += tax
+    return total, tax, rates.pop() if len(rates) == 1 else None
 
 
 def _billing(b: Body) -> dict[str, Any] | None:
@@ -276,20 +289,27 @@ def _address(a: Body | None) -> dict[str, Any] | None:
 
 
 def _line(item: Body, net: bool) -> dict[str, Any]:
-    quantity = item.value("quantity", required=True)
+    """A line as Shopware calculated it: ``totalPrice`` is the line total, ``price.calculatedTaxes``
+    its tax; with ``taxStatus: net`` both prices are net and the line's own tax is added.
+    Promotions are lines of their own with a negative price (vouchers, as Shopware shows them)."""
+    quantity = item.amount("quantity", required=True)
     unit = item.amount("unitPrice", required=True)
+    total = item.amount("totalPrice")
     price = item.child("price")
     taxes = price.children("calculatedTaxes") if price else []
     rate = next((t.amount("taxRate") for t in taxes if t.has("taxRate")), None)
-    if net and unit is not None and isinstance(quantity, int) and quantity > 0:
-        tax = sum((t.amount("tax") or Decimal("0") for t in taxes), Decimal("0"))
-        unit += tax / quantity
+    tax = sum((t.amount("tax") or Decimal("0") for t in taxes), Decimal("0")) if taxes else None
+    if net and tax and unit is not None and quantity is not None and quantity > 0:
+        unit = unit_price(unit * quantity + tax, quantity)
+        total = total + tax if total is not None else None
     payload = item.child("payload")
     return {
         "sku": payload.text("productNumber") if payload else None,
         "name": item.text("label", required=True),
         "quantity": quantity,
         "unit_price": unit,
+        "total": total,
+        "tax": tax,
         "tax_rate": rate if rate is not None else Decimal("0"),
     }
 

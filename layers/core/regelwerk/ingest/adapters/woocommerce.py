@@ -41,6 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...errors import InvalidInput, Problem
+from ...model.money import unit_price
 from ...model.order import Order
 from ...model.shop import Shop
 from ...store.shops import load_shop
@@ -69,6 +70,10 @@ _SOURCES = {
     "$.total": "$.total",
     "$.subtotal": "$.line_items",
     "$.shipping_total": "$.shipping_total",
+    "$.shipping_tax": "$.shipping_tax",
+    "$.shipping_tax_rate": "$.shipping_lines",
+    "$.fee_total": "$.fee_lines",
+    "$.discount_total": "$.discount_total",
     "$.tax_total": "$.total_tax",
     "$.created_at": "$.date_created_gmt",
     "$.updated_at": "$.date_modified_gmt",
@@ -122,7 +127,9 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
     billing = b.child("billing")
     taxes_by_rate = {t.text("rate_id"): t.amount("rate_percent") for t in b.children("tax_lines")}
     items = [_line(item, taxes_by_rate) for item in b.children("line_items", required=True)]
-    lines_total = [i["unit_price"] * i["quantity"] for i in items if i["unit_price"] is not None and i["quantity"]]
+    subtotals = [i.pop("_before_discount") for i in items]
+    fees = [_plus(fee.amount("total"), fee.amount("total_tax")) for fee in b.children("fee_lines")]
+    discount = _plus(b.amount("discount_total"), b.amount("discount_tax"))
     payment_url = b.text("payment_url")
     customer_id = b.text("customer_id")
     data: dict[str, Any] = {
@@ -132,8 +139,12 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         "status": mapped_status(shop, PLATFORM, raw_status.removeprefix("wc-"), status_of(raw_status)),
         "currency": b.text("currency", required=True),
         "total": b.amount("total", required=True),
-        "subtotal": rounded(sum(lines_total, Decimal("0")), b.text("currency")) if lines_total else None,
+        "subtotal": rounded(sum(subtotals, Decimal("0")), b.text("currency")) if subtotals else None,
         "shipping_total": _plus(b.amount("shipping_total"), b.amount("shipping_tax")),
+        "shipping_tax": b.amount("shipping_tax"),
+        "shipping_tax_rate": _shipping_rate(b.children("shipping_lines"), taxes_by_rate),
+        "fee_total": sum((f for f in fees if f is not None), Decimal("0")) if fees else None,
+        "discount_total": discount or None,
         "tax_total": b.amount("total_tax"),
         "created_at": _time(b, "date_created", required=True),
         "updated_at": _time(b, "date_modified"),
@@ -187,19 +198,45 @@ def _address(a: Body | None) -> dict[str, Any] | None:
 
 
 def _line(item: Body, rates: dict[str | None, Decimal | None]) -> dict[str, Any]:
-    """A line item, its unit price tax included (the canonical convention) and before coupons."""
-    quantity = item.value("quantity", required=True)
+    """A line item as WooCommerce charged it, tax included (the canonical convention).
+
+    ``subtotal`` (+ ``subtotal_tax``) is the line before coupons, ``total`` (+ ``total_tax``)
+    after them: the line total is the latter, the discount the difference, the unit price the
+    former over the quantity at full precision. Quantities may be decimal (decimal-quantity
+    plugins send 1.5). ``_before_discount`` is taken out by the caller for the order's subtotal.
+    """
+    quantity = item.amount("quantity", required=True)
     subtotal = item.amount("subtotal", required=True)
-    tax = item.amount("subtotal_tax") or Decimal("0")
-    unit = (subtotal + tax) / quantity if subtotal is not None and isinstance(quantity, int) and quantity > 0 else None
+    before = _plus(subtotal, item.amount("subtotal_tax"))
+    after = _plus(item.amount("total"), item.amount("total_tax"))
+    unit = None
+    if before is not None and quantity is not None and quantity > 0:
+        unit = unit_price(before, quantity)
     rate_ids = [t.text("id") for t in item.children("taxes")]
     rate = next((rates[r] for r in rate_ids if rates.get(r) is not None), None)
+    tax = item.amount("subtotal_tax")
     if rate is None and subtotal and tax:
         rate = (tax / subtotal * 100).quantize(Decimal("0.01"))  # older WooCommerce: no rate_percent
+    discount = before - after if before is not None and after is not None and before > after else None
     return {
         "sku": item.text("sku"),
         "name": html.unescape(item.text("name", required=True) or ""),
         "quantity": quantity,
         "unit_price": unit,
+        "total": after if after is not None else before,
+        "discount": discount,
+        "tax": item.amount("total_tax"),
         "tax_rate": rate if rate is not None else Decimal("0"),
+        "_before_discount": before if before is not None else Decimal(0),
     }
+
+
+def _shipping_rate(lines: list[Body], rates: dict[str | None, Decimal | None]) -> Decimal | None:
+    """The one VAT rate the shipping was charged at, or None (no tax, or several rates)."""
+    found = {
+        rates.get(t.text("id"))
+        for line in lines
+        for t in line.children("taxes")
+        if (t.amount("total") or Decimal(0)) != 0
+    }
+    return found.pop() if len(found) == 1 else None
