@@ -147,13 +147,7 @@ def advance(shop: Shop, invoice_id: str, slot: str) -> IngestResult | None:
     if level is None or level.level <= invoice.dunning_level:
         return None
     stepped = invoice.model_copy(update={"dunning_level": level.level})
-    dunning = {
-        "level": level.level,
-        "name": level.name,
-        "fee": str(level.fee),
-        "after_days": level.after_days,
-        "days_overdue": late,
-    }
+    dunning = level.context(days_overdue=late)
     return process_invoice(
         shop,
         stepped,

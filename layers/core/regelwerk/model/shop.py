@@ -7,7 +7,7 @@ statuses map onto Regelwerk's.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator, model_validator
@@ -100,6 +100,17 @@ class DunningLevel(BaseModel):
     after_days: int = Field(ge=0, le=365)
     name: Slug  # e.g. payment_reminder, first_dunning, final_notice: templates and rules can tell them apart
     fee: Amount = Decimal(0)
+
+    def context(self, days_overdue: int | None = None) -> dict[str, Any]:
+        """``dunning`` for rules and templates. Its ``fee`` is empty (``None``) on a level without
+        one, so no text speaks of "a fee of 0,00 €"."""
+        return {
+            "level": self.level,
+            "name": self.name,
+            "fee": str(self.fee) if self.fee else None,
+            "after_days": self.after_days,
+            "days_overdue": days_overdue,
+        }
 
 
 class Dunning(BaseModel):

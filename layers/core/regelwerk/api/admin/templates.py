@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...documents.preview import render_preview
 from ...engine.context import invoice_context, rule_context
 from ...errors import InvalidInput, NotFound, Problem
+from ...model.shop import DunningLevel
 from ...store import rules as store
 from ...store.invoices import load_invoice
 from ...store.orders import load_order
@@ -113,12 +114,8 @@ def _invoice_context(shop: Any, body: DocumentPreview) -> dict[str, Any]:
     order = load_order(shop.id, invoice.order_id) if invoice.order_id else None
     levels = shop.dunning.levels if shop.dunning else []
     step = next((lv for lv in levels if lv.level == body.dunning_level), None)
-    dunning = {
-        "level": body.dunning_level,
-        "name": step.name
-        if step
-        else ("payment_reminder", "first_dunning", "final_notice")[min(body.dunning_level, 3) - 1],
-        "fee": str(step.fee) if step else "0",
-        "after_days": step.after_days if step else 0,
-    }
+    if step is None:  # a level the shop does not configure: named as the usual three are, without a fee
+        name = ("payment_reminder", "first_dunning", "final_notice")[min(body.dunning_level, 3) - 1]
+        step = DunningLevel(level=body.dunning_level, after_days=0, name=name)
+    dunning = step.context()
     return rule_context(shop, order=order, invoice=invoice_context(invoice)) | {"dunning": dunning}
