@@ -213,3 +213,83 @@ def test_canonical_order_takes_decimal_quantities_and_finer_unit_prices() -> Non
     ).order
     assert order.line_items[0].line_total("EUR") == Decimal("6.45")
     reconciles(order)
+
+
+# ------------------------------------------------------------------ real bodies from public test fixtures
+
+
+def real(path: str) -> dict[str, Any]:
+    return json.loads((REAL / path).read_text(), parse_float=Decimal)
+
+
+@pytest.mark.parametrize(
+    ("path", "lines", "shipping", "total"),
+    [
+        # prices entered with tax (2 %), shipping taxed at 2 % too
+        ("woocommerce/order-with-taxes.json", ["18.00"], "15.30", "33.30"),
+        # two coupons take both lines to 0.00: the discount is the lines' before/after difference
+        ("woocommerce/order-with-coupons.json", ["0.00", "0.00"], "7.59", "7.59"),
+        # eight lines, no tax, four partial refunds listed beside the order
+        (
+            "woocommerce/order-with-refunds.json",
+            ["48.60", "315.00", "36.00", "94.50", "36.00", "126.00", "63.00", "189.00"],
+            "290.40",
+            "1198.50",
+        ),
+        ("woocommerce/order-fully-refunded.json", ["180.00"], "43.71", "223.71"),
+    ],
+)
+def test_real_woocommerce_orders_reconcile_to_the_cent(path, lines, shipping, total) -> None:
+    order = woocommerce.to_order(shop(), real(path))
+    assert [str(i.total) for i in order.line_items] == lines
+    assert (str(order.shipping_total), str(order.total)) == (shipping, total)
+    reconciles(order)
+
+
+def test_real_woocommerce_order_with_fees_reconciles() -> None:
+    body = real("woocommerce/order-with-fees.json")
+    # the mock has no offsets on its (templated) dates and no countries; a real webhook has both
+    body |= {"date_created_gmt": "2024-01-01T12:00:00", "date_modified_gmt": "2024-01-01T12:00:00"}
+    body["billing"]["country"] = body["shipping"]["country"] = "US"
+    order = woocommerce.to_order(shop(), body)
+    assert (order.fee_total, order.shipping_total, order.total) == (Decimal("2.25"), Decimal("3.30"), Decimal("115.55"))
+    reconciles(order)
+
+
+def test_real_woocommerce_decimal_quantity_order_is_read_and_its_gap_reported() -> None:
+    # woocommerce-ios's order.json: a line of 1.5, a coupon, a 125.50 fee and 133.00 shipping the
+    # total (31.20) does not include: hand-written test data that does not add up
+    order = woocommerce.to_order(shop(), real("woocommerce/order-with-coupon-fee-decimal-quantity.json"))
+    assert [i.quantity for i in order.line_items] == [Decimal(2), Decimal("1.5")]
+    assert order.line_items[0].discount == Decimal("20.80")  # 50.00 + 2.00 before, 30.00 + 1.20 after
+    assert order.total == Decimal("31.20")  # as sent
+    assert order.discrepancy() is not None and "125.50" in order.discrepancy()
+
+
+def test_real_shopify_order_with_taxes_excluded_and_shipping_tax_reconciles() -> None:
+    # a test store's CAD order: 2 x 35.00 with two 5 % tax lines of 1.75, shipping 21.87 + 1.09 at 5 %
+    order = shopify.to_order(shop(), real("shopify/order-taxes-excluded-shipping-tax.json"))
+    [line] = order.line_items
+    assert (line.quantity, line.total, line.tax, line.tax_rate) == (
+        Decimal(2),
+        Decimal("73.50"),
+        Decimal("3.50"),
+        Decimal("10.00"),
+    )
+    assert (order.shipping_total, order.shipping_tax, order.shipping_tax_rate) == (
+        Decimal("22.96"),
+        Decimal("1.09"),
+        Decimal("5.00"),
+    )
+    assert order.total == Decimal("96.46") and order.currency == "CAD"
+    reconciles(order)
+
+
+def test_real_shopify_order_with_a_discount_code_spread_over_its_lines_reconciles() -> None:
+    # Shopify's documentation order: TENOFF's 10.00 allocated 3.34 / 3.33 / 3.33 over three 199.00
+    # lines, 6 % tax on each after the discount, total 598.94 (its subtotal_price says 597.00: not used)
+    order = shopify.to_order(shop(), real("shopify/order-with-discount-and-refund.json"))
+    assert [i.total for i in order.line_items] == [Decimal("199.64"), Decimal("199.65"), Decimal("199.65")]
+    assert sum(i.tax for i in order.line_items if i.tax) == Decimal("11.94")
+    assert order.total == Decimal("598.94")
+    reconciles(order)

@@ -173,7 +173,9 @@ def to_order(shop: Shop, b: Body, event: str | None = None) -> Order:
     token, default = status_of(states)
     currency = b.child("currency", required=True)
     price = b.child("price")
-    net = (b.text("taxStatus") or (price.text("taxStatus") if price else None)) == "net"
+    tax_status = b.text("taxStatus") or (price.text("taxStatus") if price else None)
+    net = tax_status == "net"
+    tax_free = tax_status == "tax-free"  # Shopware charges no tax whatever the lines' calculated taxes say
     created_at = b.time("orderDateTime") or b.time("createdAt", required=True)
     updated_at = b.time("updatedAt")
     customer = b.child("orderCustomer")
@@ -208,7 +210,7 @@ def to_order(shop: Shop, b: Body, event: str | None = None) -> Order:
         },
         "billing_address": billing,
         "shipping_address": _address(shipping_address) or None,
-        "line_items": [_line(item, net) for item in b.children("lineItems") if not item.has("parentId")],
+        "line_items": [_line(item, net, tax_free) for item in b.children("lineItems") if not item.has("parentId")],
         "language": _language(b),
         "tags": _tags(b),
         "note": (b.text("customerComment") or "")[:2000] or None,
@@ -288,7 +290,7 @@ def _address(a: Body | None) -> dict[str, Any] | None:
     return address(a, fields, "country.iso")
 
 
-def _line(item: Body, net: bool) -> dict[str, Any]:
+def _line(item: Body, net: bool, tax_free: bool = False) -> dict[str, Any]:
     """A line as Shopware calculated it: ``totalPrice`` is the line total, ``price.calculatedTaxes``
     its tax; with ``taxStatus: net`` both prices are net and the line's own tax is added.
     Promotions are lines of their own with a negative price (vouchers, as Shopware shows them)."""
@@ -297,6 +299,8 @@ def _line(item: Body, net: bool) -> dict[str, Any]:
     total = item.amount("totalPrice")
     price = item.child("price")
     taxes = price.children("calculatedTaxes") if price else []
+    if tax_free:
+        taxes = []
     rate = next((t.amount("taxRate") for t in taxes if t.has("taxRate")), None)
     tax = sum((t.amount("tax") or Decimal("0") for t in taxes), Decimal("0")) if taxes else None
     if net and tax and unit is not None and quantity is not None and quantity > 0:
