@@ -1,11 +1,12 @@
-"""admin: shop settings, rules, templates, runs, tasks, dry runs, simulations and customers (admin-scope key)."""
+"""admin: shop settings, rules, templates, runs, tasks, dry runs, simulations, customers, orders and invoices
+(admin-scope key)."""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from regelwerk.api.admin import customers, dryruns, rules, runs, shop, tasks, templates
+from regelwerk.api.admin import customers, dryruns, invoices, orders, rules, runs, shop, tasks, templates
 from regelwerk.api.admin.auth import admin_shop, require_admin
 from regelwerk.api.responses import refusal_event, refuse_with_json
 from regelwerk.errors import RegelwerkError
@@ -15,7 +16,7 @@ from regelwerk.settings import settings
 app = APIGatewayRestResolver(enable_validation=True)
 refuse_with_json(app)
 app.use(middlewares=[require_admin])
-for module in (shop, rules, dryruns, templates, runs, tasks, customers):
+for module in (shop, rules, dryruns, templates, runs, tasks, customers, orders, invoices):
     app.include_router(module.router)
 if settings().stage == "local":
     app.enable_swagger(path="/v1/docs", title="Regelwerk admin API")

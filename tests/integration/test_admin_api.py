@@ -93,8 +93,10 @@ def test_run_log_shows_which_condition_failed_with_its_value_and_filters(admin):
         "actual": "GB",
         "result": False,
     }
-    _status, fired = admin("GET", "/v1/shops/demo/runs", query={"rule": "invoice-paid-orders"})
-    assert [r["order_id"] for r in fired["runs"]] == ["9007199254740993"]
+    _status, fired = admin("GET", "/v1/shops/demo/runs", query={"rule": "invoice-paid-orders", "fired": "true"})
+    assert {r["order_id"] for r in fired["runs"]} == {"9007199254740993"}
+    _status, evaluated = admin("GET", "/v1/shops/demo/runs", query={"rule": "invoice-paid-orders"})
+    assert {r["order_id"] for r in evaluated["runs"]} == {"9007199254740993", "1002"}
     _status, one = admin("GET", f"/v1/shops/demo/runs/{run['run_id']}")
     assert one["status"] == "completed"
 

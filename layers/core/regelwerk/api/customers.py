@@ -24,7 +24,7 @@ from ..model.customer import Customer, customer_id_for_email, erase_order, erase
 from ..settings import settings
 from ..store import paging
 from ..store.customers import customer_from_item, profile_document
-from ..store.orders import order_of
+from ..store.orders import order_of, order_summary
 from ..store.tables import CustomerItem, OrderItem
 
 _LANGUAGE = r"^[a-z]{2}(-[A-Z]{2})?$"
@@ -102,21 +102,10 @@ def orders_of(shop_id: str, customer_id: str, limit: int | None = 100) -> list[O
     return list(OrderItem.by_customer.query(customer_key(shop_id, customer_id), scan_index_forward=False, limit=limit))
 
 
-def _order_summary(item: OrderItem) -> dict[str, Any]:
-    order = order_of(item)
-    return {
-        "id": order.id,
-        "number": order.number,
-        "status": order.status,
-        "created_at": order.created_at.isoformat(),
-        "total": order.total_money.quantized().as_dict(),
-    }
-
-
 def get_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
     """One customer with their newest 100 orders."""
     item = _get(shop_id, customer_id)
-    return _out(item) | {"orders": [_order_summary(o) for o in orders_of(shop_id, customer_id)]}
+    return _out(item) | {"orders": [order_summary(o) for o in orders_of(shop_id, customer_id)]}
 
 
 # ------------------------------------------------------------------ write

@@ -13,14 +13,14 @@ from ..actions.sms import preview_sms
 from ..engine.context import rule_context
 from ..engine.evaluate import RuleOutcome, evaluate
 from ..engine.rule import CompiledRule, load_rule
-from ..errors import ActionFailed, InvalidInput, NotFound, Problem, pydantic_problems
+from ..errors import ActionFailed, InvalidInput, Problem, pydantic_problems
 from ..model.customer import Customer, apply_order, customer_id_for
 from ..model.messages import ActionMessage
 from ..model.order import Order
 from ..model.shop import Shop
 from ..store import paging
 from ..store.customers import customer_from_item
-from ..store.orders import order_of
+from ..store.orders import get_order_item, order_of
 from ..store.rules import get_rule
 from ..store.tables import CustomerItem, OrderItem
 
@@ -123,11 +123,8 @@ def order_context(
             canonical = Order.model_validate(order)
         except ValidationError as exc:
             raise InvalidInput("invalid order", pydantic_problems(exc, "$.order")) from exc
-    elif order_id:
-        try:
-            item = OrderItem.get(shop.id, order_id)
-        except OrderItem.DoesNotExist as exc:
-            raise NotFound(f"no order {order_id!r}") from exc
+    elif order_id:  # an id, or the shop's number: number:1001[@channel]
+        item = get_order_item(shop.id, order_id)
         canonical = order_of(item)
         try:
             stored_customer = customer_from_item(CustomerItem.get(shop.id, item.customer_id))

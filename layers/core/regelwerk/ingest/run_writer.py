@@ -30,6 +30,7 @@ from ..engine.rule import CompiledRule
 from ..model.messages import ActionMessage, DeliveryEntry, dumps
 from ..model.shop import Shop
 from ..settings import settings
+from ..store.runs import order_key, rule_list
 from ..store.tables import LedgerItem, RunItem, get_or_none
 from .limits import limit_claims
 
@@ -117,10 +118,14 @@ def commit_run(
         "pending": [(name, msg.to_message()) for name, msg in messages],
     }
     fired_ids = sorted({o.rule_id for _, _, outs in results for o in outs if o.fired})
+    # a rule is evaluated in a run when the event was one it waits for (its conditions were checked)
+    evaluated_ids = sorted({o.rule_id for _, _, outs in results for o in outs if o.trigger_matched})
     run_item = RunItem(
         shop.id,
         run_id,
-        fired="," + ",".join(fired_ids) + "," if fired_ids else None,
+        fired=rule_list(fired_ids),
+        evaluated=rule_list(evaluated_ids),
+        order_key=order_key(shop.id, subject.get("order_id")),
         received_at=received_at.isoformat(),
         state="evaluated",
         event_type=",".join(events) or "none",

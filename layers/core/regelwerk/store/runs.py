@@ -65,6 +65,32 @@ def list_runs(shop_id: str, limit: int = 100) -> list[dict[str, Any]]:
 STATUSES = ("processing", "in_progress", "retrying", "completed", "failed", "dead_lettered")
 
 
+def rule_list(rule_ids: list[str]) -> str | None:
+    """Rule ids as the run item's ``fired`` / ``evaluated`` attribute (``,a,b,``), read by ``contains``."""
+    return "," + ",".join(rule_ids) + "," if rule_ids else None
+
+
+def order_key(shop_id: str, order_id: str | None) -> str | None:
+    """The by-order index's key of a run about an order; None (not in the index) for other runs."""
+    return f"{shop_id}#{order_id}" if order_id else None
+
+
+def _rule_condition(rule: str | None, fired: bool | None) -> Condition | None:
+    """Runs in which ``rule`` was evaluated, fired or not as ``fired`` says; without a rule, runs in which
+    any rule fired (or none did). Runs written before ``evaluated`` existed show only the rules that fired."""
+    if rule is None:
+        if fired is None:
+            return None
+        return RunItem.fired.exists() if fired else RunItem.fired.does_not_exist()
+    did_fire = RunItem.fired.contains(f",{rule},")
+    if fired is True:
+        return did_fire
+    was_evaluated = RunItem.evaluated.contains(f",{rule},")
+    if fired is False:
+        return was_evaluated & ~did_fire
+    return was_evaluated | did_fire
+
+
 def search_runs(
     shop_id: str,
     *,
@@ -72,13 +98,18 @@ def search_runs(
     order_id: str | None = None,
     customer_id: str | None = None,
     rule: str | None = None,
+    fired: bool | None = None,
     status: str | None = None,
     since: str | None = None,
     until: str | None = None,
     limit: int = 50,
     token: str | None = None,
 ) -> dict[str, Any]:
-    """The run log, newest first, filtered; ``next`` is a signed token for the following page."""
+    """The run log, newest first, filtered; ``next`` is a signed token for the following page.
+
+    ``rule`` finds the runs in which that rule was evaluated, ``fired`` those in which it fired (true) or
+    did not (false), so "why did X not fire for order 1001" is ``order`` + ``rule`` + ``fired=false``.
+    With ``order`` the by-order index is read (that order's runs only), else the shop's log by time."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("invalid filter", [Problem("$.status", f"one of {', '.join(STATUSES)}")])
     key_condition: Condition | None = None
@@ -88,30 +119,35 @@ def search_runs(
         key_condition = RunItem.received_at >= since
     elif until:
         key_condition = RunItem.received_at <= until
-    conditions: list[Condition] = []
+    conditions: list[Condition | None] = [_rule_condition(rule, fired)]
     if event:
         conditions.append(RunItem.event_type.contains(event))
-    if order_id:
-        conditions.append(RunItem.order_id == order_id)
     if customer_id:
         conditions.append(RunItem.customer_id == customer_id)
-    if rule:
-        conditions.append(RunItem.fired.contains(f",{rule},"))
     filter_condition: Condition | None = None
     for c in conditions:
-        filter_condition = c if filter_condition is None else filter_condition & c
-    results = RunItem.by_time.query(
-        shop_id,
+        if c is not None:
+            filter_condition = c if filter_condition is None else filter_condition & c
+    index: Any = RunItem.by_time
+    hash_key, scope = shop_id, "runs"
+    if order_id:
+        index, hash_key, scope = RunItem.by_order, f"{shop_id}#{order_id}", f"runs:by-order:{order_id}"
+    results = index.query(
+        hash_key,
         range_key_condition=key_condition,
         filter_condition=filter_condition,
         scan_index_forward=False,
         limit=max(1, min(limit, 200)),
-        last_evaluated_key=paging.decode(shop_id, token),
+        last_evaluated_key=paging.decode(shop_id, token, scope),
     )
-    runs = [_entry(i) for i in results]
+    items = list(results)
+    if order_id:  # the index holds the filters' attributes only: the runs themselves by id
+        full = {i.run_id: i for i in RunItem.batch_get([(shop_id, i.run_id) for i in items])}
+        items = [full[i.run_id] for i in items if i.run_id in full]
+    runs = [_entry(i) for i in items]
     if status:
         runs = [r for r in runs if r["status"] == status]
-    return {"runs": runs, "next": paging.encode(shop_id, results.last_evaluated_key)}
+    return {"runs": runs, "next": paging.encode(shop_id, results.last_evaluated_key, scope)}
 
 
 def open_job_run(

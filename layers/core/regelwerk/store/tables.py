@@ -16,7 +16,13 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import MetaProtocol, Model
 
 from ..clients import share_session_with_pynamodb
@@ -73,6 +79,28 @@ class OrdersByCustomer(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class OrdersByCreated(GlobalSecondaryIndex):
+    """The shop's orders by when they were placed (the order list, newest first)."""
+
+    class Meta:
+        index_name = "by-created"
+        projection = AllProjection()
+
+    shop_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OrdersByNumber(GlobalSecondaryIndex):
+    """The shop's own order number (``number_key`` is ``<shop id>#<number>``): ids and channels only."""
+
+    class Meta:
+        index_name = "by-number"
+        projection = IncludeProjection(["channel"])
+
+    number_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class OrderItem(Model):
     Meta = _meta(_S.orders_table)
     shop_id = UnicodeAttribute(hash_key=True)
@@ -87,7 +115,11 @@ class OrderItem(Model):
     customer_key = UnicodeAttribute(null=True)  # "<shop id>#<customer id>", the by-customer index's key
     document_keys = UnicodeSetAttribute(null=True)  # S3 keys of the PDFs made for this order (customer portal)
     announced = UnicodeSetAttribute(null=True)  # facts whose events fired once: paid, shipped, cancelled
+    number_key = UnicodeAttribute(null=True)  # "<shop id>#<order number>", the by-number index's key
+    channel = UnicodeAttribute(null=True)  # projected into by-number: which channel's order a number is
     by_customer = OrdersByCustomer()
+    by_created = OrdersByCreated()
+    by_number = OrdersByNumber()
 
 
 class CustomerItem(Model):
@@ -117,6 +149,28 @@ class OpenInvoicesByDue(GlobalSecondaryIndex):
     due_at = UnicodeAttribute(range_key=True)
 
 
+class InvoicesByIssued(GlobalSecondaryIndex):
+    """The shop's invoices by issue date (the invoice list, newest first)."""
+
+    class Meta:
+        index_name = "by-issued"
+        projection = AllProjection()
+
+    shop_id = UnicodeAttribute(hash_key=True)
+    issued_at = UnicodeAttribute(range_key=True)
+
+
+class InvoicesByNumber(GlobalSecondaryIndex):
+    """The shop's own invoice number (``number_key`` is ``<shop id>#<number>``): keys only."""
+
+    class Meta:
+        index_name = "by-number"
+        projection = KeysOnlyProjection()
+
+    number_key = UnicodeAttribute(hash_key=True)
+    issued_at = UnicodeAttribute(range_key=True)
+
+
 class InvoiceItem(Model):
     Meta = _meta(_S.invoices_table)
     shop_id = UnicodeAttribute(hash_key=True)
@@ -126,7 +180,11 @@ class InvoiceItem(Model):
     version = VersionAttribute()
     open_shop = UnicodeAttribute(null=True)  # the shop id while the invoice is open, else absent
     due_at = UnicodeAttribute(null=True)  # UTC ISO, the index's sort key
+    issued_at = UnicodeAttribute(null=True)  # UTC ISO, the sort key of by-issued and by-number
+    number_key = UnicodeAttribute(null=True)  # "<shop id>#<invoice number>"
     open_by_due = OpenInvoicesByDue()
+    by_issued = InvoicesByIssued()
+    by_number = InvoicesByNumber()
 
 
 class RunsByTime(LocalSecondaryIndex):
@@ -149,6 +207,18 @@ class DeadLetteredRuns(GlobalSecondaryIndex):
     dead_at = UnicodeAttribute(range_key=True)
 
 
+class RunsByOrder(GlobalSecondaryIndex):
+    """The runs of one order (``order_key`` is ``<shop id>#<order id>``), with the attributes the run log's
+    filters read; the runs themselves are read by id."""
+
+    class Meta:
+        index_name = "by-order"
+        projection = IncludeProjection(["event_type", "customer_id", "fired", "evaluated"])
+
+    order_key = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
 class RunItem(Model):
     """One run-log entry per event: the explanation, and each action's delivery state."""
 
@@ -161,12 +231,18 @@ class RunItem(Model):
     order_id = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
     fired = UnicodeAttribute(null=True)  # ",rule-a,rule-b," so the run log can be filtered by rule
+    # ",rule-a,rule-b,": every rule evaluated, fired or not (runs?rule=X&fired=false). A string and a
+    # filter, not an index per rule: a GSI key holds one value, and an index item per rule and run
+    # would multiply a run's writes by the shop's rule count (and its transaction past 100 items)
+    evaluated = UnicodeAttribute(null=True)
+    order_key = UnicodeAttribute(null=True)  # "<shop id>#<order id>", the by-order index's key
     document = UnicodeAttribute()  # the explanation as JSON
     deliveries: MapAttribute[str, Any] = MapAttribute(default=dict)  # action id -> {state, rule, type, at, ...}
     expires_at = TTLAttribute(null=True)
     dead_at = UnicodeAttribute(null=True)  # when an action of this run was last dead-lettered
     by_time = RunsByTime()
     dead_lettered = DeadLetteredRuns()
+    by_order = RunsByOrder()
 
 
 class LedgerItem(Model):

@@ -6,22 +6,34 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import Router
 
+from ...errors import InvalidInput, Problem
 from ...store import runs
+from ...store.orders import resolve_order_id
 from . import shop_of
 
 router = Router()
+_BOOLEAN = {"true": True, "false": False}
 
 
-@router.get("/v1/shops/<shop>/runs", summary="The run log, newest first")
+@router.get(
+    "/v1/shops/<shop>/runs",
+    summary="The run log, newest first (?order: an id or number:1001, ?rule: runs that evaluated it, ?fired, "
+    "?event, ?customer, ?status, ?since, ?until, ?limit, ?next)",
+)
 def list_runs(shop: str) -> dict[str, Any]:
     q = router.current_event.query_string_parameters or {}
+    shop_id = shop_of(router).id
     limit = q.get("limit", "50")
+    fired = q.get("fired")
+    if fired is not None and fired not in _BOOLEAN:
+        raise InvalidInput("invalid filter", [Problem("$.fired", "true or false")])
     return runs.search_runs(
-        shop_of(router).id,
+        shop_id,
         event=q.get("event"),
-        order_id=q.get("order"),
+        order_id=resolve_order_id(shop_id, q["order"]) if q.get("order") else None,
         customer_id=q.get("customer"),
         rule=q.get("rule"),
+        fired=_BOOLEAN.get(fired or ""),
         status=q.get("status"),
         since=q.get("since"),
         until=q.get("until"),

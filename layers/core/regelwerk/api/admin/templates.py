@@ -17,7 +17,7 @@ from ...engine.context import invoice_context, rule_context
 from ...errors import InvalidInput, NotFound, Problem
 from ...model.shop import DunningLevel
 from ...store import rules as store
-from ...store.invoices import load_invoice
+from ...store.invoices import get_invoice_item, invoice_of
 from ...store.orders import load_order
 from ...store.tables import RuleItem
 from .. import dryrun
@@ -108,9 +108,7 @@ def _invoice_context(shop: Any, body: DocumentPreview) -> dict[str, Any]:
 
     if not body.invoice_id:
         raise InvalidInput("a dunning letter needs an invoice", [Problem("$.invoice_id", "required")])
-    invoice = load_invoice(shop.id, body.invoice_id)
-    if invoice is None:
-        raise NotFound(f"no invoice {body.invoice_id!r}")
+    invoice = invoice_of(get_invoice_item(shop.id, body.invoice_id))  # an id or number:R-1
     order = load_order(shop.id, invoice.order_id) if invoice.order_id else None
     levels = shop.dunning.levels if shop.dunning else []
     step = next((lv for lv in levels if lv.level == body.dunning_level), None)
