@@ -23,7 +23,7 @@ def _target(args: argparse.Namespace) -> str:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from . import config_dir
+    from . import config_dir, sender
 
     where = _target(args)
     try:
@@ -31,12 +31,24 @@ def cmd_apply(args: argparse.Namespace) -> int:
     except config_dir.ConfigError as exc:
         print("nothing applied; fix these first:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 2
+    address = sender.sender_of(config.shop)
+    checked = None
+    if address and args.stack:  # a deployed stack: SES must already let the shop send from it
+        try:
+            checked = sender.check_in_ses(address)
+        except sender.SenderNotVerified as exc:
+            print(f"nothing applied: {exc}", file=sys.stderr)
+            return 2
     changes = config_dir.diff(config)
     print(f"{'would apply' if args.dry_run else 'applying'} {args.directory} to {where}:")
     for line in changes or ["no changes"]:
         print("  " + line)
+    if checked:
+        print("  " + checked)
     if args.dry_run:
         return 0
+    if address and not args.stack:  # the local stack stands in for SES: verify the sender there
+        print("  " + sender.verify_locally(address))
     for line in config_dir.apply(config):
         print("  " + line)
     if args.prune:

@@ -120,6 +120,25 @@ def preview_email(msg: ActionMessage) -> dict[str, Any]:
     }
 
 
+def sender_status(address: str) -> tuple[str, str]:
+    """Whether SES lets the shop send from ``address``: (``verified`` | ``pending`` | ``failed`` |
+    ``missing``, the identity that says so), from the address's identity or else its domain's."""
+    domain = address.rpartition("@")[2]
+    found: list[tuple[str, str]] = []
+    for identity in (address, domain):
+        try:
+            answer = client("sesv2").get_email_identity(EmailIdentity=identity)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+                continue
+            raise
+        if answer.get("VerifiedForSendingStatus"):
+            return "verified", identity
+        status = str(answer.get("VerificationStatus") or "PENDING")
+        found.append(("failed" if "FAIL" in status else "pending", identity))
+    return found[0] if found else ("missing", address)
+
+
 def send_email(msg: ActionMessage) -> Outcome:
     """Perform an email action (called by delivery.deliver)."""
     message, language = build_email(msg)
