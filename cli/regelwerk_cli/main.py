@@ -1,4 +1,4 @@
-"""The `regelwerk` command: demo, serve, apply, keys, runs."""
+"""The `regelwerk` command: demo, serve, apply, keys, runs, orders and invoices."""
 
 from __future__ import annotations
 
@@ -76,8 +76,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     from regelwerk.errors import RegelwerkError
     from regelwerk.store.shops import get_shop
 
+    from .records import resolve_order
+
     try:
-        answer = test_rule(get_shop(args.shop), rule_id=args.rule, order_id=args.order, event=args.event)
+        shop = get_shop(args.shop)
+        answer = test_rule(shop, rule_id=args.rule, order_id=resolve_order(shop.id, args.order), event=args.event)
     except RegelwerkError as exc:
         print(json.dumps(exc.as_dict(), indent=2, ensure_ascii=False), file=sys.stderr)
         return 1
@@ -365,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("test", help="dry-run a saved rule against a stored order (nothing is sent)")
     p.add_argument("rule")
     p.add_argument("--shop", required=True)
-    p.add_argument("--order", required=True, help="a stored order id")
+    p.add_argument("--order", required=True, help="a stored order: its id, its number (1001) or number:1001@<channel>")
     p.add_argument("--event", help="the trigger event to assume (default: the rule's first trigger)")
     targeted(p)
     p.set_defaults(func=cmd_test)
@@ -384,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--label")
     targeted(c)
     c.set_defaults(func=cmd_keys)
+
+    from .records import add_commands  # orders, order, invoices, invoice
+
+    add_commands(sub, targeted, _target)
 
     p = sub.add_parser("runs", help="show a shop's run log: why each rule did or did not fire")
     p.add_argument("shop")
