@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from regelwerk.store.customers import customer_from_item
 from regelwerk.store.tables import CustomerItem, OrderItem, RunItem
@@ -32,7 +34,10 @@ def test_paid_german_order_gets_thank_you_and_invoice_with_pdf_attached(demo_sho
     assert "149,90\xa0€" in thanks.get_body(("plain",)).get_content()  # Babel: no-break space before €
     invoice = mails["Ihre Rechnung zur Bestellung 1001"]
     attachments = list(invoice.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["Rechnung-1001.pdf"]
+    # named by the invoice's own number: the first of the shop's sequence this year, not RE-<order number>
+    assert [a.get_filename() for a in attachments] == [
+        f"Rechnung-RE-{datetime.now(ZoneInfo('Europe/Berlin')):%Y}-00001.pdf"
+    ]
     assert attachments[0].get_content().startswith(b"%PDF")
 
     # And the run log says why each rule fired or not, and that every action was sent

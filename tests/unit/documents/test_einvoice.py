@@ -94,7 +94,7 @@ SUMS = SETTLEMENT + "/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
 
 def test_invoice_pdf_carries_en16931_xml_that_validates() -> None:
     # Given an unpaid German order with lines at 7 % and 19 % and shipping
-    ctx = make_ctx()
+    ctx = make_ctx() | {"document": {"number": "RE-2026-00007", "issued_on": "2026-11-25"}}
 
     # When its invoice is rendered
     pdf, root = invoice(ctx)
@@ -104,9 +104,16 @@ def test_invoice_pdf_carries_en16931_xml_that_validates() -> None:
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
     assert facturx.get_level(root, "factur-x") == "en16931"
     assert one(root, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == "urn:cen.eu:en16931:2017"
-    assert one(root, "//rsm:ExchangedDocument/ram:ID") == "RE-1001"
+    assert one(root, "//rsm:ExchangedDocument/ram:ID") == "RE-2026-00007"  # the shop's sequence, not RE-<order number>
     assert one(root, "//rsm:ExchangedDocument/ram:TypeCode") == "380"
-    assert one(root, "//rsm:ExchangedDocument/ram:IssueDateTime/*") == "20261124"  # the date printed, Berlin time
+    assert one(root, "//rsm:ExchangedDocument/ram:IssueDateTime/*") == "20261125"  # the day it was issued
+    # BT-72: not shipped yet, so the date of delivery is the order's day in Leipzig (23:15 UTC is the 24th)
+    assert one(root, "//ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/*") == "20261124"
+    # BT-9: payable within the shop's 14 days
+    assert one(root, "//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/*") == "20261209"
+    text = page_text(pdf)
+    assert "Rechnungsdatum: 25.11.2026" in text and "Lieferdatum: 24.11.2026" in text
+    assert "Zahlbar ohne Abzug bis zum 09.12.2026." in " ".join(text.split())  # justified: spaces widen
     # the seller with its VAT id and address, the buyer with name, address and country
     seller = "//ram:SellerTradeParty"
     assert one(root, seller + "/ram:Name") == "Kaffeerösterei Morgenrot"

@@ -4,7 +4,10 @@ on its order for the customer portal. The key is fixed per action, so doing the 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import UpdateError
 
@@ -12,7 +15,9 @@ from ..clients import client
 from ..delivery.outcome import Outcome
 from ..documents.pdf import document_filename, render_document
 from ..model.messages import ActionMessage
+from ..model.numbering import Numbering
 from ..settings import settings
+from ..store.numbers import allocate_number
 from ..store.tables import OrderItem
 
 URL_SECONDS = 7 * 24 * 3600
@@ -22,6 +27,8 @@ def create_document(msg: ActionMessage, font_dir: Path) -> Outcome:
     """Perform a pdf action: render, store private and encrypted in S3, output key and pre-signed URL."""
     kind = msg.action["document"]
     ctx = msg.context
+    if kind == "invoice" and ctx.get("order"):
+        ctx = ctx | {"document": invoice_number(msg.shop_id, ctx)}
     body, lang = render_document(kind, ctx, font_dir)
     bucket = settings().documents_bucket
     if not bucket:
@@ -45,6 +52,16 @@ def create_document(msg: ActionMessage, font_dir: Path) -> Outcome:
         "document": kind,
     }
     return Outcome(provider_id=key, output=output, detail={"language": lang, "bytes": len(body)})
+
+
+def invoice_number(shop_id: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """The order's invoice number and issue date: the next of the shop's sequence the first time,
+    the same ones on every later render (a redelivery, a retry, a second invoice action)."""
+    shop = ctx.get("shop") or {}
+    pattern = (shop.get("numbering") or {}).get("invoice") or Numbering().invoice
+    today = datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
+    given = allocate_number(shop_id, "invoice", str(ctx["order"]["id"]), pattern, today)
+    return {"number": given.number, "issued_on": given.issued_on.isoformat()}
 
 
 def record_on_order(shop_id: str, order_id: str | None, key: str) -> None:

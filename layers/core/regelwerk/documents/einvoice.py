@@ -416,6 +416,7 @@ def invoice_xml(
     issue_date: date,
     *,
     due_date: date | None = None,
+    delivered: date | None = None,
     terms: str | None = None,
     labels: Mapping[str, str] | None = None,
     figures: Breakdown | None = None,
@@ -482,7 +483,9 @@ def invoice_xml(
         buyer.electronic_address.uri_ID = ("EM", email)
     agreement.seller_order.issuer_assigned_id = str(order["number"])
 
-    if order.get("shipped_at"):
+    if delivered is not None:  # BT-72, the date of delivery as the document states it (shop's time zone)
+        doc.trade.delivery.event.occurrence = delivered
+    elif order.get("shipped_at"):
         doc.trade.delivery.event.occurrence = datetime.fromisoformat(order["shipped_at"]).date()
 
     for line in figures.lines:

@@ -77,6 +77,9 @@ LABELS = {
         "regards": "Mit freundlichen Grüßen",
         "invoice_number": "Rechnungsnummer",
         "invoice_date": "Rechnungsdatum",
+        "delivery_date": "Lieferdatum",
+        "order_date": "Bestelldatum",
+        "pay_by": "Zahlbar ohne Abzug bis zum {due}.",
         "due_date": "Fällig am",
         "days_overdue": "Tage überfällig",
         "invoice_amount": "Rechnungsbetrag",
@@ -130,6 +133,9 @@ LABELS = {
         "already_paid_hint": "If you have already paid, please disregard this letter.",
         "regards": "Kind regards",
         "invoice_number": "Invoice number",
+        "delivery_date": "Date of delivery",
+        "order_date": "Order date",
+        "pay_by": "Payable without deduction by {due}.",
         "invoice_date": "Invoice date",
         "due_date": "Due date",
         "days_overdue": "Days overdue",
@@ -246,9 +252,14 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     _use_locale(lang, country, shop)
 
     prefix = {"invoice": "RE", "delivery_note": "LS", "payment_reminder": "ZE", "credit_note": "GS"}[kind]
-    number = f"{prefix}-{order['number']}"
+    # the number and date the shop's sequence gave this document (actions/documents.py); a preview has none
+    allocated = ctx.get("document") or {}
+    number = allocated.get("number") or f"{prefix}-{order['number']}"
+    issued_on = date.fromisoformat(allocated["issued_on"]) if allocated.get("issued_on") else None
     invoice = kind == "invoice"
     figures = None
+    due: date | None = None
+    delivered: date | None = None
     if invoice:
         try:
             figures = einvoice.breakdown(order)
@@ -268,14 +279,24 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     pdf.set_font("DejaVu", "B", 16)
     pdf.cell(0, 10, t[kind], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
-    pdf.cell(
-        0,
-        5,
-        f"{t['number']}: {number}    {t['order']}: {order['number']}    "
-        f"{t['date']}: {date_filter(order.get('created_at'))}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    numbering = shop.get("numbering") or {}
+    header = f"{t['number']}: {number}    {t['order']}: {order['number']}    "
+    if invoice:
+        issued_on = issued_on or _local_date(None, current_locale.tz)
+        delivered = delivery_date(order, numbering, current_locale.tz)
+        header += f"{t['invoice_date']}: {_day(issued_on)}"
+        pdf.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            5,
+            f"{t['order_date']}: {date_filter(order.get('created_at'))}    "
+            f"{t['delivery_date']}: {_day(delivered) if delivered else '-'}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    else:
+        header += f"{t['date']}: {date_filter(order.get('created_at'))}"
+        pdf.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     with_prices = kind != "delivery_note"
     widths = (25, 85, 15, 30, 30) if with_prices else (35, 130, 20)
@@ -330,8 +351,12 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
             terms = f"{t['pay']}: {shop.get('name')}, IBAN {shop['iban']}" + (
                 f", BIC {shop['bic']}" if shop.get("bic") else ""
             )
-        elif invoice and Decimal(order["total"]["amount"]) > 0:
-            terms = t["due_now"]  # EN 16931 wants terms or a due date on anything still to pay
+        if invoice and not order.get("paid_at") and Decimal(order["total"]["amount"]) > 0:
+            days = int(numbering.get("payment_terms_days", 14))
+            due = due_date(issued_on or _local_date(None, current_locale.tz), days)
+            terms = (t["pay_by"].format(due=_day(due)) if days else t["due_now"]) + (
+                f" {terms}" if terms else ""
+            )  # EN 16931 wants terms or a due date on anything still to pay
         if terms:
             pdf.ln(6)
             pdf.multi_cell(0, 5, terms, new_x="LMARGIN", new_y="NEXT")
@@ -352,13 +377,34 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
         xml = einvoice.invoice_xml(
             ctx,
             number,
-            _local_date(order.get("created_at"), current_locale.tz),
+            issued_on or _local_date(None, current_locale.tz),
+            due_date=due,
+            delivered=delivered,
             terms=terms,
             labels={key: t[key] for key in ("shipping", "discount", "surcharge")},
             figures=figures,
         )
         body = einvoice.embed_facturx(body, xml, lang=f"{lang}-{country}" if country else lang)
     return body, lang
+
+
+def delivery_date(order: dict[str, Any], numbering: dict[str, Any], tz: str) -> date | None:
+    """The date of delivery (Leistungsdatum) in the shop's time zone: the shipping day, or the order
+    day where the shop says so (or nothing was shipped yet, as for goods handed over at checkout)."""
+    when = order.get("shipped_at") if numbering.get("delivery_date", "shipped") == "shipped" else None
+    when = when or order.get("created_at")
+    return _local_date(when, tz) if when else None
+
+
+def _day(day: date) -> str:
+    """A calendar day in the document's locale (a date has no time zone to convert)."""
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale=current_locale.locale)
+
+
+def due_date(issued_on: date, days: int) -> date:
+    return issued_on + timedelta(days=days)
 
 
 def quantity_text(item: dict[str, Any]) -> str:
@@ -568,4 +614,5 @@ def document_filename(kind: str, ctx: dict[str, Any], lang: str) -> str:
     if kind == "dunning_letter":
         level = _dunning_level(ctx)["level"]
         return f"{t['dunning_file']}-{level}-{ctx['invoice']['number']}.pdf".replace(" ", "_").replace("/", "-")
-    return f"{t[kind]}-{ctx['order']['number']}.pdf".replace(" ", "_")
+    number = (ctx.get("document") or {}).get("number") or ctx["order"]["number"]  # the invoice's own number
+    return f"{t[kind]}-{number}.pdf".replace(" ", "_").replace("/", "-")

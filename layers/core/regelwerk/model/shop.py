@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
+from .numbering import Numbering
 from .values import STRICT, Amount, Currency, Slug
 
 # Platforms that sign their webhooks with a per-shop secret (HMAC-SHA256 over the raw body);
@@ -155,6 +156,20 @@ class MarketingLimit(BaseModel):
     per: str = Field(pattern=r"^[1-9][0-9]{0,3}(m|h|d)$")
 
 
+class LegalDetails(BaseModel):
+    """What the law asks a business to say about itself (Impressum, §5 DDG; §35a GmbHG in business
+    letters and e-mails): printed in every e-mail's footer when the shop gives it."""
+
+    model_config = STRICT
+
+    company: str | None = Field(default=None, max_length=200)  # the full legal name; else the shop's name
+    registry_court: str | None = Field(default=None, max_length=100)  # e.g. Amtsgericht Leipzig
+    registry_number: str | None = Field(default=None, max_length=40)  # e.g. HRB 12345
+    managing_directors: list[str] = Field(default_factory=list, max_length=10)
+    vat_id: str | None = Field(default=None, max_length=40)  # else the shop's tax_id
+    tax_number: str | None = Field(default=None, max_length=40)
+
+
 class Shop(BaseModel):
     model_config = STRICT
 
@@ -169,6 +184,7 @@ class Shop(BaseModel):
     languages: list[str] = Field(default_factory=lambda: ["de", "en"], min_length=1)
     address_lines: list[str] = Field(default_factory=list, max_length=6)
     tax_id: str | None = Field(default=None, max_length=40)
+    legal: LegalDetails | None = None
     iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     # shown as the SMS sender where the country allows alphanumeric sender ids (3-11 letters/digits, one letter)
@@ -179,6 +195,7 @@ class Shop(BaseModel):
     dunning: Dunning | None = None
     marketing_limit: MarketingLimit | None = None  # e.g. {max: 3, per: 7d}
     alerts: Alerts = Field(default_factory=Alerts)
+    numbering: Numbering = Field(default_factory=Numbering)
 
     @field_validator("platforms")
     @classmethod
@@ -217,7 +234,9 @@ class Shop(BaseModel):
             "sender_email": self.sender.email if self.sender else None,
             "address_lines": self.address_lines,
             "tax_id": self.tax_id,
+            "legal": self.legal.model_dump() if self.legal else None,
             "iban": self.iban,
             "bic": self.bic,
             "sms_sender_id": self.sms_sender_id,
+            "numbering": self.numbering.model_dump(),
         }
