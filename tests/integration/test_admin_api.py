@@ -191,5 +191,9 @@ def test_openapi_document_validates_and_lists_every_route(admin):
         "/v1/shops/{shop}/tasks",
         "/v1/shops/{shop}/tasks/{task_id}",
         "/v1/shops/{shop}/documents/{kind}/preview",
+        "/v1/shops/{shop}/orders",
+        "/v1/shops/{shop}/orders/{order_id}",
+        "/v1/shops/{shop}/invoices",
+        "/v1/shops/{shop}/invoices/{invoice_id}",
     ):
         assert path in paths

@@ -1,0 +1,68 @@
+"""The read routes' data access: every list and lookup is a Query on an index (or a read by key), never a Scan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pynamodb.connection.base import Connection
+
+from tests.conftest import order_event
+
+
+@pytest.fixture
+def operations(demo_shop, monkeypatch) -> list[tuple[str, str | None]]:
+    """Each DynamoDB operation made from here on, with the index it read."""
+    for n in (1, 2):
+        demo_shop.post(order_event(n))
+    demo_shop.post(
+        {
+            "event_id": "inv-1",
+            "invoice": {
+                "id": "in_1",
+                "number": "RE-1",
+                "order_id": "9007199254740993",
+                "currency": "EUR",
+                "amount": "149.90",
+                "issued_at": "2026-11-23T10:00:00+01:00",
+                "due_at": "2026-12-07T10:00:00+01:00",
+            },
+        },
+        path="/v1/shops/demo/invoices/events",
+    )
+    demo_shop.drain()
+    seen: list[tuple[str, str | None]] = []
+    dispatch = Connection.dispatch
+
+    def recording(self: Connection, operation: str, kwargs: dict[str, Any]) -> Any:
+        seen.append((operation, kwargs.get("IndexName")))
+        return dispatch(self, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    return seen
+
+
+def test_every_list_and_lookup_queries_an_index_and_never_scans(operations):
+    from regelwerk.api.records import invoice_detail, order_detail
+    from regelwerk.store.invoices import list_invoices
+    from regelwerk.store.orders import list_orders
+    from regelwerk.store.runs import search_runs
+
+    # Given orders 1001 and 1002 and an invoice of 1001; When every filter path is read
+    assert len(list_orders("demo")["orders"]) == 2
+    by_email = list_orders("demo", email="Anna.Mueller@example.de", channel="shopify", since="2026-11-01")
+    assert [o["number"] for o in by_email["orders"]] == ["1001"]
+    assert len(list_orders("demo", number="1001")["orders"]) == 1
+    customer = list_orders("demo", number="1002")["orders"][0]["customer_id"]
+    assert len(list_orders("demo", customer=customer, until="2026-12-01")["orders"]) == 1
+    assert len(list_invoices("demo", status="open", order="9007199254740993")["invoices"]) == 1
+    assert len(list_invoices("demo", number="RE-1")["invoices"]) == 1
+    assert search_runs("demo", order_id="1002", rule="invoice-paid-orders", fired=False)["runs"]
+    assert search_runs("demo", rule="thank-you", fired=True)["runs"]
+    assert order_detail("demo", "number:1001@shopify")["runs"]
+    assert invoice_detail("demo", "number:RE-1")["runs"]
+    # Then nothing scanned, and each Query read the index its path is for
+    names = [op for op, _ in operations]
+    assert "Scan" not in names
+    queried = {index for op, index in operations if op == "Query"}
+    assert queried == {"by-created", "by-number", "by-customer", "by-issued", "by-order", "by-received-at"}
