@@ -65,6 +65,9 @@ class LocalResources:
     others: dict[str, str] = field(default_factory=dict)
 
 
+NO_VALUE = object()  # AWS::NoValue: the list item or property is left out
+
+
 class Resolver:
     def __init__(self, template: dict[str, Any], resources: LocalResources, region: str):
         self.template = template
@@ -72,8 +75,10 @@ class Resolver:
         self.region = region
         self.params = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
         r = self.resources
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.params:
             return self.params[name]
         if name == "AWS::Region":
@@ -107,11 +112,22 @@ class Resolver:
             return f"arn:aws:iam::{ACCOUNT}:role/{name}"
         return f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
 
+    def condition(self, name: str) -> bool:
+        """A named condition of the template, with its parameters' defaults."""
+        return bool(self.resolve(self.template.get("Conditions", {})[name]))
+
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
+            if key == "Fn::If":
+                name, yes, no = arg
+                return self.resolve(yes if self.condition(name) else no)
+            if key == "Fn::Equals":
+                return self.resolve(arg[0]) == self.resolve(arg[1])
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
             if key == "Fn::GetAtt":
                 return self.getatt(arg[0], arg[1])
             if key == "Fn::Sub":
@@ -125,9 +141,9 @@ class Resolver:
 
                 return re.sub(r"\$\{([^}]+)\}", sub, text)
         if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+            return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not NO_VALUE]
         return value
 
 
@@ -155,7 +171,7 @@ def create_resources(session: Any, template: dict[str, Any], prefix: str, region
     for logical, spec in items:
         if spec["Type"] != "AWS::DynamoDB::Table":
             continue
-        props = spec["Properties"]
+        props = resolver.resolve(spec["Properties"])  # conditional indexes as CloudFormation would make them
         kwargs: dict[str, Any] = {
             "TableName": res.tables[logical],
             "AttributeDefinitions": props["AttributeDefinitions"],

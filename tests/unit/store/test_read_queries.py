@@ -66,3 +66,28 @@ def test_every_list_and_lookup_queries_an_index_and_never_scans(operations):
     assert "Scan" not in names
     queried = {index for op, index in operations if op == "Query"}
     assert queried == {"by-created", "by-number", "by-customer", "by-issued", "by-order", "by-received-at"}
+
+
+def test_an_existing_stack_takes_the_read_indexes_one_per_table_and_deploy():
+    """CloudFormation refuses to create two GSIs on one table in one update: ReadIndexes=first, then all."""
+    from regelwerk_cli import cfn
+
+    template = cfn.load_template()
+    resolver = cfn.Resolver(template, cfn.LocalResources(), "eu-central-1")
+
+    def indexes(read_indexes: str) -> dict[str, set[str]]:
+        resolver.params["ReadIndexes"] = read_indexes
+        tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
+        return {
+            name: {g["IndexName"] for g in resolver.resolve(spec["Properties"]).get("GlobalSecondaryIndexes", [])}
+            for name, spec in tables.items()
+        }
+
+    before = {"OrdersTable": {"by-customer"}, "InvoicesTable": {"open-by-due"}, "RunsTable": {"dead-lettered"}}
+    first, everything = indexes("first"), indexes("all")
+    for table, had in before.items():
+        assert had <= first[table] and len(first[table] - had) <= 1, table
+    for table in everything:
+        assert first[table] <= everything[table] and len(everything[table] - first[table]) <= 1, table
+    assert everything["OrdersTable"] == {"by-customer", "by-created", "by-number"}
+    assert everything["InvoicesTable"] == {"open-by-due", "by-issued", "by-number"}
