@@ -127,7 +127,9 @@ def test_real_payment_failed_event_stores_the_open_invoice_with_exact_amounts(sh
 
     # Then the invoice is stored as the canonical invoice, open, its amounts exact
     assert status == 202, answer
-    assert answer["events"] == ["invoice.sent"]  # first seen: open is new to the rules
+    # a failed charge never announces the invoice as sent (a rule e-mailing invoices sent one at a
+    # failed charge): it fires invoice.payment_failed only, even the first time the invoice is seen
+    assert answer["events"] == ["invoice.payment_failed"]
     invoice = stored()
     assert invoice.status == "open"
     assert invoice.amount == Decimal("249.00") and str(invoice.amount) == "249.00"
@@ -137,6 +139,10 @@ def test_real_payment_failed_event_stores_the_open_invoice_with_exact_amounts(sh
     assert invoice.due_at == invoice.issued_at + timedelta(days=14)  # no due_date: charged automatically
     assert invoice.payment_url == "https://invoice.stripe.com/"
     assert invoice.customer_id == customer_id_for_email("demo", "customer@example.org")
+    # the buyer as the invoice names them, kept with it
+    assert (invoice.customer_email, invoice.customer_name) == ("customer@example.org", "Example Customer")
+    assert invoice.billing_address is not None
+    assert (invoice.billing_address.zip, invoice.billing_address.country) == ("94587", "US")
     item = InvoiceItem.get("demo", "in_1234")
     assert item.open_shop == "demo"  # in the open-by-due index, for dunning
     run = shop.run(answer["run_id"])
@@ -189,14 +195,17 @@ def test_invoice_rules_see_the_shops_customer_with_the_invoice_email(shop):
     assert mail["To"] == "anna.mueller@example.de"
 
 
-def test_payment_failed_on_an_open_invoice_is_stored_and_fires_nothing(shop):
+def test_payment_failed_on_an_open_invoice_is_stored_and_fires_only_payment_failed(shop):
     paid_rule()
     finalized = event("invoice.finalized", real_invoice(), event_id="evt_a")
     post(finalized, signed(finalized))
     failed = event("invoice.payment_failed", real_invoice(attempt_count=2), event_id="evt_b")
     status, answer = post(failed, signed(failed))
-    assert status == 202 and answer["events"] == [] and answer["rules_fired"] == []
+    assert status == 202 and answer["events"] == ["invoice.payment_failed"] and answer["rules_fired"] == []
     assert stored().status == "open"
+    # and a late invoice.finalized after it announces nothing either
+    late = event("invoice.finalized", real_invoice(), event_id="evt_c")
+    assert post(late, signed(late))[1]["events"] == []
 
 
 def test_a_late_event_does_not_move_a_paid_invoice_back(shop):

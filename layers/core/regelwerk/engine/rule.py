@@ -37,6 +37,7 @@ EventName = Literal[
     "invoice.sent",
     "invoice.paid",
     "invoice.overdue",
+    "invoice.payment_failed",
     "subscription.started",
     "subscription.cancelled",
     "article.paid",

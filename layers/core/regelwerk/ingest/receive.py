@@ -84,7 +84,11 @@ def receive_stripe_event(
     event_id = event_id_for(shop.id, stripe.PLATFORM, event.event_id, raw)
     if event.invoice is not None:
         # Stripe delivers out of order: a late invoice.finalized must not reopen a paid invoice
-        return process_invoice(shop, event.invoice, event_id=event_id, platform=stripe.PLATFORM, keep_later_status=True)
+        # a failed charge is news of its own: it never announces the invoice as sent (it may be the first we hear of it)
+        events = ["invoice.payment_failed"] if event.type == "invoice.payment_failed" else None
+        return process_invoice(
+            shop, event.invoice, event_id=event_id, platform=stripe.PLATFORM, keep_later_status=True, events=events
+        )
     assert event.subscription is not None and event.trigger is not None
     return process_subscription_event(
         shop, event.subscription, event.trigger, event_id=event_id, platform=stripe.PLATFORM

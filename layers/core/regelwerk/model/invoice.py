@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from .order import Address
 from .values import STRICT, Amount, Currency, Id
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible", "cancelled"]
@@ -27,3 +28,8 @@ class Invoice(BaseModel):
     paid_at: AwareDatetime | None = None
     dunning_level: int = Field(default=0, ge=0, le=10)
     payment_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
+    # the buyer as the invoice names them (Stripe's customer_email, customer_name, customer_address):
+    # a payment reminder reaches them without an order. Kept with the invoice as tax law keeps invoices.
+    customer_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    customer_name: str | None = Field(default=None, max_length=200)
+    billing_address: Address | None = None

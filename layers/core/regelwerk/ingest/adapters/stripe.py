@@ -15,7 +15,7 @@ Invoice events become the canonical Invoice (its status from the event type) and
 | Stripe event                          | canonical status                          |
 |---------------------------------------|-------------------------------------------|
 | ``invoice.finalized``, ``invoice.sent`` | open                                    |
-| ``invoice.payment_failed``            | open (stored; fires nothing new)          |
+| ``invoice.payment_failed``            | open; fires ``invoice.payment_failed`` only (never ``invoice.sent``) |
 | ``invoice.paid``                      | paid, ``paid_at`` from ``status_transitions.paid_at`` |
 | ``invoice.marked_uncollectible``      | uncollectible                             |
 | ``invoice.voided``                    | void                                      |
@@ -43,7 +43,7 @@ from ...model.money import Money
 from ...model.shop import Shop
 from ...store.shops import load_shop
 from . import signatures
-from .body import Body, parse_json
+from .body import Body, address, parse_json
 
 PLATFORM = "stripe"
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -84,6 +84,9 @@ _INVOICE_SOURCES = {
     "$.due_at": f"{_O}.due_date",
     "$.paid_at": f"{_O}.status_transitions.paid_at",
     "$.payment_url": f"{_O}.hosted_invoice_url",
+    "$.customer_email": f"{_O}.customer_email",
+    "$.customer_name": f"{_O}.customer_name",
+    "$.billing_address": f"{_O}.customer_address",
 }
 
 
@@ -227,6 +230,7 @@ def to_invoice(shop: Shop, b: Body, status: str, event_created: datetime | None 
     metadata = b.child("metadata")
     email = b.text("customer_email")
     url = b.text("hosted_invoice_url")
+    address = b.child("customer_address")
     data: dict[str, Any] = {
         "id": b.text("id", required=True),
         "number": b.text("number", required=True),
@@ -240,6 +244,9 @@ def to_invoice(shop: Shop, b: Body, status: str, event_created: datetime | None 
         "due_at": due or (issued + DUE_AFTER if issued else None),
         "paid_at": (paid_at or event_created) if status == "paid" else None,
         "payment_url": url if url and url.startswith("https://") and len(url) <= 2000 else None,
+        "customer_email": email,
+        "customer_name": b.text("customer_name"),
+        "billing_address": _address(address, b.text("customer_name")) if address else None,
     }
     if b.problems:
         raise InvalidInput("the body is not a Stripe invoice", b.problems)
@@ -251,6 +258,22 @@ def to_invoice(shop: Shop, b: Body, status: str, event_created: datetime | None 
             for p in pydantic_problems(exc)
         ]
         raise InvalidInput("the Stripe invoice cannot be read", problems) from exc
+
+
+def _address(a: Body, name: str | None) -> dict[str, Any] | None:
+    """Stripe's address (``line1``, ``line2``, ``postal_code``, ``city``, ``state``, ``country``)."""
+    fields = {
+        "name": name,
+        "street": a.text("line1"),
+        "street2": a.text("line2"),
+        "zip": a.text("postal_code"),
+        "city": a.text("city"),
+        "state": a.text("state"),
+        "country": a.text("country"),
+    }
+    if not any(v for k, v in fields.items() if k != "name"):
+        return None
+    return address(a, fields, "country")
 
 
 def to_subscription(b: Body) -> dict[str, Any]:
