@@ -1,4 +1,5 @@
-"""`regelwerk orders`, `order`, `invoices`, `invoice`: the admin API's read routes as tables (or --json)."""
+"""`regelwerk orders`, `order`, `invoices`, `invoice`: the admin API's read routes as tables (or --json); `reindex`
+puts what was stored before the read indexes existed into them."""
 
 from __future__ import annotations
 
@@ -181,6 +182,19 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return _out(args, detail, text)
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    args.target(args)
+    from regelwerk.store.invoices import reindex_invoices
+    from regelwerk.store.orders import reindex_orders
+    from regelwerk.store.runs import reindex_runs
+    from regelwerk.store.shops import get_shop
+
+    shop_id = get_shop(args.shop).id
+    counts = (reindex_orders(shop_id), reindex_invoices(shop_id), reindex_runs(shop_id))
+    print("indexed {} order(s), {} invoice(s), {} run(s) of shop {}".format(*counts, shop_id))
+    return 0
+
+
 def add_commands(
     sub: Any, targeted: Callable[[argparse.ArgumentParser], None], target: Callable[[argparse.Namespace], str]
 ) -> None:
@@ -218,3 +232,7 @@ def add_commands(
     whole = "one {} with its history, runs, messages and documents"
     command("order", cmd_order, whole.format("order"), "an order id, its number (1001), or number:1001@<channel>")
     command("invoice", cmd_invoice, whole.format("invoice"), "an invoice id or its number")
+    p = sub.add_parser("reindex", help="once after an upgrade: put the records stored before it in the read indexes")
+    p.add_argument("shop")
+    targeted(p)
+    p.set_defaults(func=cmd_reindex, target=target)

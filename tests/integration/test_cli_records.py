@@ -73,3 +73,29 @@ def test_an_unknown_shop_or_bad_filter_is_one_line(cli):  # noqa: F811
     assert code == 1 and out.strip().startswith("regelwerk: invalid filter: --since: an ISO date (2026-11-23)")
     code, out = cli("orders", "demo", "--next", "forged")
     assert code == 1 and out.strip() == "regelwerk: invalid paging token: --next: not a token this list gave out"
+
+
+def test_reindex_puts_records_stored_before_the_indexes_into_them(cli):  # noqa: F811
+    from regelwerk.store.tables import InvoiceItem, OrderItem, RunItem
+
+    # Given an order, its runs and an invoice as an older version stored them (no index attributes)
+    cli.shop.post(order_event(1))
+    post_invoice(cli.shop, invoice(1, order_id="9007199254740993"))
+    cli.shop.drain()
+    for item in OrderItem.query("demo"):
+        item.update(actions=[OrderItem.number_key.remove(), OrderItem.created_at.set("2026-11-23T09:15:00+01:00")])
+    for item in InvoiceItem.query("demo"):
+        item.update(actions=[InvoiceItem.issued_at.remove(), InvoiceItem.number_key.remove()])
+    for run in RunItem.query("demo"):
+        run.update(actions=[RunItem.order_key.remove(), RunItem.evaluated.remove()])
+    assert cli("order", "demo", "1001")[0] == 1 and "0 invoices" in cli("invoices", "demo")[1]
+    # When reindex runs
+    code, out = cli("reindex", "demo")
+    # Then every record is found again, and a second run has nothing left to do
+    runs = len(list(RunItem.query("demo")))
+    assert code == 0 and out.strip() == f"indexed 1 order(s), 1 invoice(s), {runs} run(s) of shop demo"
+    assert cli("order", "demo", "1001")[0] == 0 and "1 invoice" in cli("invoices", "demo")[1]
+    code, out = cli("orders", "demo", "--since", "2026-11-23T08:15:00Z", "--until", "2026-11-23T08:15:01Z")
+    assert "1001" in out  # the time is UTC in the index now
+    assert "invoice-paid-orders" in cli("order", "demo", "1001")[1]
+    assert cli("reindex", "demo")[1].strip() == "indexed 0 order(s), 0 invoice(s), 0 run(s) of shop demo"

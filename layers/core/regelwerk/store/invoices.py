@@ -10,7 +10,7 @@ from ..errors import InvalidInput, NotFound, Problem
 from ..model.invoice import Invoice, InvoiceStatus
 from ..model.money import Money
 from . import paging
-from .lookup import AmbiguousNumber, key_range, number_key, number_ref, page_limit, utc_key, window
+from .lookup import AmbiguousNumber, backfill, key_range, number_key, number_ref, page_limit, utc_key, window
 from .tables import InvoiceItem, get_or_none
 
 if TYPE_CHECKING:
@@ -134,3 +134,16 @@ def list_invoices(
     scope = "invoices:by-issued"
     rows, last = paging.read_page(InvoiceItem, query, keep, limit=size, start=paging.decode(shop_id, token, scope))
     return {"invoices": [invoice_summary(i) for i in rows], "next": paging.encode(shop_id, last, scope)}
+
+
+def reindex_invoices(shop_id: str) -> int:
+    """Write the list's index attributes on the shop's invoices stored before the indexes existed."""
+    changed = 0
+    for item in InvoiceItem.query(shop_id, page_size=200):
+        invoice = invoice_of(item)
+        want = [
+            (InvoiceItem.issued_at, utc_key(invoice.issued_at)),
+            (InvoiceItem.number_key, number_key(shop_id, invoice.number)),
+        ]
+        changed += backfill(InvoiceItem, shop_id, item.invoice_id, item, want)
+    return changed

@@ -108,3 +108,14 @@ def key_range(attribute: Any, low: str | None, high: str | None) -> Condition | 
     if high:
         return attribute <= high
     return None
+
+
+def backfill(model: Any, hash_key: str, range_key: str, current: Any, want: list[tuple[Any, Any]]) -> bool:
+    """Set the (attribute, value) pairs of ``want`` whose value ``current`` lacks (None values are skipped) with one
+    UpdateItem on the table connection: not conditional on the item's version, since index attributes follow
+    from the record whoever wrote it, so a concurrent write neither fails nor is undone. True if it wrote."""
+    actions = [a.set(v) for a, v in want if v is not None and getattr(current, a.attr_name) != v]
+    if actions:
+        condition = getattr(model, model._hash_keyname).exists()
+        model._get_connection().update_item(hash_key, range_key, actions=actions, condition=condition)
+    return bool(actions)

@@ -15,7 +15,7 @@ from ..errors import InvalidInput, NotFound, Problem
 from ..model.order import Order
 from ..model.values import Slug
 from . import paging
-from .lookup import AmbiguousNumber, key_range, number_key, number_ref, page_limit, utc_key, window
+from .lookup import AmbiguousNumber, backfill, key_range, number_key, number_ref, page_limit, utc_key, window
 from .tables import OrderItem, get_or_none
 
 if TYPE_CHECKING:
@@ -147,3 +147,15 @@ def list_orders(
 
     rows, last = paging.read_page(OrderItem, query, keep, limit=size, start=paging.decode(shop_id, token, scope))
     return {"orders": [order_summary(i) for i in rows], "next": paging.encode(shop_id, last, scope)}
+
+
+def reindex_orders(shop_id: str) -> int:
+    """Write the index attributes on the shop's orders stored before the indexes existed (a one-off after
+    the upgrade: a Query of the shop's partition, one UpdateItem per order that lacks them). Returns how many."""
+    changed = 0
+    for item in OrderItem.query(shop_id, page_size=200):
+        want = OrderItem(shop_id, item.order_id)
+        index_order(want, order_of(item))
+        attrs = (OrderItem.created_at, OrderItem.number_key, OrderItem.channel)
+        changed += backfill(OrderItem, shop_id, item.order_id, item, [(a, getattr(want, a.attr_name)) for a in attrs])
+    return changed

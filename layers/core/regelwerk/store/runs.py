@@ -18,6 +18,7 @@ from ..model.messages import ActionMessage, DeliveryEntry, dumps
 from ..observability import logger
 from ..settings import settings
 from . import paging
+from .lookup import backfill
 from .tables import RunItem
 
 if TYPE_CHECKING:
@@ -197,3 +198,15 @@ def record_delivery(msg: ActionMessage, state: str, **detail: Any) -> None:
         RunItem(msg.shop_id, msg.run_id).update(actions=actions, condition=RunItem.run_id.exists())
     except UpdateError:
         logger.warning("run log entry missing", extra={"run_id": msg.run_id, "action_id": msg.action_id})
+
+
+def reindex_runs(shop_id: str) -> int:
+    """Write ``order_key`` and ``evaluated`` on the shop's runs logged before the by-order index and the rule
+    filter existed (the rules whose trigger matched are in the run's explanation)."""
+    changed = 0
+    for item in RunItem.query(shop_id, page_size=200):
+        events = json.loads(item.document).get("events", [])
+        matched = sorted({r["rule"] for e in events for r in e.get("rules", []) if r.get("trigger_matched", True)})
+        want = [(RunItem.order_key, order_key(shop_id, item.order_id)), (RunItem.evaluated, rule_list(matched))]
+        changed += backfill(RunItem, shop_id, item.run_id, item, want)
+    return changed
