@@ -165,6 +165,16 @@ def test_number_lookup_in_previews(admin):
     assert admin("POST", "/documents/invoice/preview", {"order_id": "number:999"})[0] == 404
 
 
+def test_a_manual_run_takes_order_numbers(admin):
+    post_orders(admin.shop, order_event(1)["order"], order_event(2)["order"])
+    status, answer = admin("POST", "/rules/thank-you/run", {"order_ids": ["number:1002", "9007199254740993"]})
+    assert status == 202 and answer["queued"] == 2
+    admin.shop.drain()
+    children = admin("GET", "/runs", query={"order": "number:1002", "event": "manual"})[1]["runs"]
+    assert [r["parent_run"] for r in children] == [answer["run_id"]]
+    assert admin("POST", "/rules/thank-you/run", {"order_ids": ["number:4711"]})[0] == 404
+
+
 def test_why_a_rule_did_not_fire_for_an_order_is_one_query(admin):
     # Given 1001 (Germany: invoice-paid-orders fires) and 1002 (Britain: it does not)
     post_orders(admin.shop, order_event(1)["order"], order_event(2)["order"])

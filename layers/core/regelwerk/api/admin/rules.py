@@ -15,6 +15,8 @@ from ...engine.windows import WINDOWS
 from ...errors import Conflict, InvalidInput, NotFound, Problem
 from ...ingest.selections import start
 from ...store import rules as store
+from ...store.invoices import resolve_invoice_id
+from ...store.orders import resolve_order_id
 from . import shop_of
 
 router = Router()
@@ -125,6 +127,9 @@ def run_rule(shop: str, rule_id: str, body: Annotated[ManualRun, Body()]):  # ty
     store.get_rule(shop_id, rule_id)  # 404 for an unknown rule
     of: str = body.over or next(k for k in ("orders", "invoices", "customers") if getattr(body, f"{k[:-1]}_ids"))
     ids = None if body.over else list(dict.fromkeys(getattr(body, f"{of[:-1]}_ids")))
+    resolve = {"orders": resolve_order_id, "invoices": resolve_invoice_id}.get(of)
+    if ids and resolve:  # number:1001 stands for the order with that number (404 if none, 409 if several)
+        ids = list(dict.fromkeys(resolve(shop_id, i) for i in ids))
     run_id = "man_" + uuid.uuid4().hex[:26]
     answer = start(
         shop_id, rule_id, of=of, window=body.window, ids=ids, event_type="manual", run_id=run_id, now=datetime.now(UTC)
