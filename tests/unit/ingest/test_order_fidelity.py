@@ -293,3 +293,47 @@ def test_real_shopify_order_with_a_discount_code_spread_over_its_lines_reconcile
     assert sum(i.tax for i in order.line_items if i.tax) == Decimal("11.94")
     assert order.total == Decimal("598.94")
     reconciles(order)
+
+
+# ------------------------------------------------------------------ refunds
+
+
+def test_real_woocommerce_refunds_become_the_orders_refunds() -> None:
+    order = woocommerce.to_order(shop(), real("woocommerce/order-with-refunds.json"))
+    assert [(r.id, r.amount) for r in order.refunds] == [
+        ("1172", Decimal("63.00")),
+        ("1025", Decimal("117.00")),
+        ("590", Decimal("18.00")),
+        ("562", Decimal("27.00")),
+    ]
+    assert order.refunded_total == Decimal("225.00") and order.net_total == Decimal("973.50")
+    assert order.to_context()["net_total"] == {"amount": "973.50", "currency": "USD"}
+
+
+def test_real_shopify_refund_keeps_its_lines_and_the_money_given_back() -> None:
+    order = shopify.to_order(shop(), real("shopify/order-with-discount-and-refund.json"))
+    [refund] = order.refunds
+    # the transaction says 209.00 went back (the sample's lines say 199.64 + 199.65: it is hand-made)
+    assert (refund.id, refund.amount, refund.reason) == ("509562969", Decimal("209.00"), "it broke during shipping")
+    assert [(line.sku, line.quantity, line.total, line.tax_rate) for line in refund.lines] == [
+        ("IPOD2008BLACK", Decimal(1), Decimal("199.64"), Decimal("6.00")),
+        ("IPOD2008GREEN", Decimal(1), Decimal("199.65"), Decimal("6.00")),
+    ]
+
+
+def test_spend_is_net_of_refunds_on_import_and_on_update() -> None:
+    from regelwerk.model.customer import apply_order, spend_change
+
+    first = parse_order_event(
+        event(total="100.00", line_items=[{"name": "A", "quantity": 1, "unit_price": "100"}])
+    ).order
+    refund = {"id": "r", "created_at": "2026-11-24T10:00:00Z", "amount": "30.00"}
+    later = first.model_copy(
+        update={"refunds": [Order.model_validate(first.model_dump() | {"refunds": [refund]}).refunds[0]]}
+    )
+    assert spend_change(None, first) == Decimal("100.00")
+    assert spend_change(first, later) == Decimal("-30.00")
+    assert spend_change(later, later) == 0
+    customer = apply_order(None, "c", first, new_order=True)
+    customer = apply_order(customer, "c", later, new_order=False, previous=first)
+    assert customer.total_spent == {"EUR": "70.00"} and customer.order_count == 1

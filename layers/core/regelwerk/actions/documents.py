@@ -14,10 +14,11 @@ from pynamodb.exceptions import UpdateError
 from ..clients import client
 from ..delivery.outcome import Outcome
 from ..documents.pdf import document_filename, render_document
+from ..errors import ActionFailed
 from ..model.messages import ActionMessage
 from ..model.numbering import Numbering
 from ..settings import settings
-from ..store.numbers import allocate_number
+from ..store.numbers import allocate_number, number_of
 from ..store.tables import OrderItem
 
 URL_SECONDS = 7 * 24 * 3600
@@ -29,6 +30,11 @@ def create_document(msg: ActionMessage, font_dir: Path) -> Outcome:
     ctx = msg.context
     if kind == "invoice" and ctx.get("order"):
         ctx = ctx | {"document": invoice_number(msg.shop_id, ctx)}
+    elif kind == "credit_note" and ctx.get("order"):
+        refund = (ctx.get("event") or {}).get("refund") or ctx.get("refund")
+        if not refund:
+            raise ActionFailed("a credit_note is made for a refund: use it on order.refunded (event.refund)")
+        ctx = ctx | {"refund": refund, "document": credit_note_number(msg.shop_id, ctx, refund)}
     body, lang = render_document(kind, ctx, font_dir)
     bucket = settings().documents_bucket
     if not bucket:
@@ -62,6 +68,19 @@ def invoice_number(shop_id: str, ctx: dict[str, Any]) -> dict[str, Any]:
     today = datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
     given = allocate_number(shop_id, "invoice", str(ctx["order"]["id"]), pattern, today)
     return {"number": given.number, "issued_on": given.issued_on.isoformat()}
+
+
+def credit_note_number(shop_id: str, ctx: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
+    """The refund's credit note number (the shop's own sequence for credit notes, once per refund)
+    and the invoice it corrects (EN 16931 BT-25/BT-26), where Regelwerk numbered one for the order."""
+    shop = ctx.get("shop") or {}
+    pattern = (shop.get("numbering") or {}).get("credit_note") or Numbering().credit_note
+    order_id = str(ctx["order"]["id"])
+    today = datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
+    given = allocate_number(shop_id, "credit_note", f"{order_id}#{refund['id']}", pattern, today)
+    invoice = number_of(shop_id, "invoice", order_id)
+    corrects = {"number": invoice.number, "issued_on": invoice.issued_on.isoformat()} if invoice else None
+    return {"number": given.number, "issued_on": given.issued_on.isoformat(), "corrects": corrects}
 
 
 def record_on_order(shop_id: str, order_id: str | None, key: str) -> None:

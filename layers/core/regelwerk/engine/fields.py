@@ -36,6 +36,8 @@ _MONEY_FIELDS = {
     "amount_paid",
     "fee",
     "total_spent",
+    "refunded_total",
+    "net_total",
 }
 
 
@@ -108,6 +110,8 @@ def field_kinds() -> dict[str, str]:
     out: dict[str, str] = {}
     _walk("order", Order, out)
     out.update({"order.line_items": "list", "order.item_count": "decimal", "order.skus": "list"})
+    # refunds: what was given back, and what the customer paid and kept paid
+    out.update({"order.refunded_total": "money", "order.net_total": "money"})
     _walk("customer", Customer, out)
     _walk("invoice", Invoice, out)
     out.update(
@@ -125,6 +129,13 @@ def field_kinds() -> dict[str, str]:
             "event.previous_status": "string",
             "event.sku": "string",
             "event.quantity": "decimal",
+            # order.refunded: the refund this event is about
+            "event.refund.id": "string",
+            "event.refund.amount": "money",
+            "event.refund.reason": "string",
+            "event.refund.created_at": "datetime",
+            "event.refund.lines": "list",
+            "event.refund.full": "boolean",
             "line_item.sku": "string",
             "line_item.name": "string",
             "line_item.quantity": "decimal",

@@ -34,6 +34,7 @@ EventName = Literal[
     "order.paid",
     "order.shipped",
     "order.cancelled",
+    "order.refunded",
     "invoice.sent",
     "invoice.paid",
     "invoice.overdue",

@@ -23,9 +23,9 @@ from ..clients import connection
 from ..engine.context import rule_context
 from ..engine.customer_actions import apply_customer_actions
 from ..engine.evaluate import article_results, evaluate
-from ..model.customer import apply_order, customer_id_for
+from ..model.customer import apply_order, customer_id_for, spend_change
 from ..model.messages import dumps
-from ..model.order import Order
+from ..model.order import Order, Refund
 from ..model.shop import Shop
 from ..store.customers import customer_from_item, upsert_write
 from ..store.orders import index_order, order_of
@@ -71,6 +71,12 @@ def derive_events(previous: Order | None, order: Order, announced: frozenset[str
         events = ["order.status_changed"] if order.status != previous.status else []
     facts = order_facts(order)
     return events + [event for fact, event in ORDER_FACTS if fact in facts and fact not in announced]
+
+
+def new_refunds(previous: Order | None, order: Order) -> list[Refund]:
+    """The refunds this event shows for the first time: each fires ``order.refunded`` once."""
+    seen = {r.id for r in previous.refunds} if previous is not None else set()
+    return [r for r in order.refunds if r.id not in seen]
 
 
 def _announced(stored: OrderItem | None, previous: Order | None) -> frozenset[str]:
@@ -143,18 +149,21 @@ def process_order(
         previous = order_of(stored_order) if stored_order else None
         announced = _announced(stored_order, previous)
         note = None
+        refunds: list[Refund] = []
         if previous and order.changed_at < previous.changed_at:
             events: list[str] = []
             note = "stale update ignored: the stored order changed later than this event"
         else:
             events = derive_events(previous, order, announced)
+            refunds = new_refunds(previous, order)
         customer_before = customer_from_item(stored_customer) if stored_customer else None
-        customer = apply_order(customer_before, customer_id, order, new_order=previous is None)
+        customer = apply_order(customer_before, customer_id, order, new_order=previous is None, previous=previous)
 
         rules = load_rules(shop.id)
         base_ctx = rule_context(shop, order=order, customer=customer, previous=previous)
         results: Results = []
-        for event_type in events:
+        triggers = [(event_type, None) for event_type in events] + [("order.refunded", r) for r in refunds]
+        for event_type, refund in triggers:
             event = {
                 "id": event_id,
                 "type": event_type,
@@ -166,6 +175,8 @@ def process_order(
                 "raw": raw,
                 "caused_by": caused_by,
             }
+            if refund is not None:  # order.refunded: which refund, and whether nothing is left paid
+                event["refund"] = refund.to_context(order.currency) | {"full": order.net_total <= 0}
             ctx = base_ctx | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, run_id)))
             if event_type == "order.paid":  # and once per line item, for rules on article.paid
@@ -193,9 +204,16 @@ def process_order(
             writes = [
                 # its version attribute makes this conditional
                 lambda tx, item=order_item: tx.save(item),  # type: ignore[misc]  # mypy cannot infer lambdas with default args
-                upsert_write(shop.id, customer, order, exists=stored_customer is not None, new_order=previous is None),
+                upsert_write(
+                    shop.id,
+                    customer,
+                    order,
+                    exists=stored_customer is not None,
+                    new_order=previous is None,
+                    spend=spend_change(previous, order),
+                ),
             ]
-        if not events and note is None:
+        if not triggers and note is None:
             note = "order unchanged: no trigger event"
         result = commit_run(
             shop,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -88,8 +89,19 @@ def _customer_id(shop_id: str, basis: str) -> str:
     return f"cus_{digest}"
 
 
-def apply_order(customer: Customer | None, customer_id: str, order: Order, *, new_order: bool) -> Customer:
-    """The customer record after this order: contact details refreshed, aggregates counted once per order."""
+def spend_change(previous: Order | None, order: Order) -> Decimal:
+    """What this order event changes in the customer's spend: a new order its total less what was
+    refunded on it already; an update minus what was refunded since (spend is net of refunds)."""
+    if previous is None:
+        return order.net_total
+    return -(order.refunded_total - previous.refunded_total) if order.currency == previous.currency else Decimal(0)
+
+
+def apply_order(
+    customer: Customer | None, customer_id: str, order: Order, *, new_order: bool, previous: Order | None = None
+) -> Customer:
+    """The customer record after this order: contact details refreshed, aggregates counted once per
+    order, spend net of refunds (``previous`` is the order as it was stored, for an update)."""
     base = customer or Customer(id=customer_id)
     info = order.customer
     address = order.shipping_address or order.billing_address
@@ -101,10 +113,13 @@ def apply_order(customer: Customer | None, customer_id: str, order: Order, *, ne
     updated.language = base.language or info.language or order.language
     updated.country = address.country if address else base.country
     updated.external_id = info.id or base.external_id
+    change = spend_change(None if new_order else previous, order) if new_order or previous else Decimal(0)
+    if change:
+        spent = Money.of(base.total_spent.get(order.currency, "0"), order.currency) + Money(change, order.currency)
+        updated.total_spent = {**base.total_spent, order.currency: str(spent.quantized().amount)}
     if new_order:
         updated.order_count = base.order_count + 1
-        spent = Money.of(base.total_spent.get(order.currency, "0"), order.currency) + order.total_money
-        updated.total_spent = {**base.total_spent, order.currency: str(spent.quantized().amount)}
+        updated.total_spent.setdefault(order.currency, str(Money(Decimal(0), order.currency).quantized().amount))
         created: datetime = order.created_at
         updated.first_order_at = min(filter(None, [base.first_order_at, created]))
         updated.last_order_at = max(filter(None, [base.last_order_at, created]))

@@ -74,6 +74,57 @@ class CustomerInfo(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
+class RefundLine(BaseModel):
+    """A line (or part of one) given back: what the platform refunded for it, VAT included."""
+
+    model_config = STRICT
+
+    sku: str | None = Field(default=None, max_length=100)
+    name: str = Field(max_length=500)
+    quantity: Quantity
+    total: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0)]  # gross, positive
+    tax_rate: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
+
+
+class Refund(BaseModel):
+    """Money given back on an order, as the platform recorded it (one refund of several perhaps).
+
+    ``amount`` is what the customer got back, VAT included, positive; ``lines`` and ``shipping``
+    say for what, where the platform says (an amount-only refund has neither).
+    """
+
+    model_config = STRICT
+
+    id: Id
+    created_at: Time
+    amount: Annotated[Decimal, BeforeValidator(to_decimal), Field(gt=0)]
+    reason: str | None = Field(default=None, max_length=500)
+    lines: list[RefundLine] = Field(default_factory=list, max_length=1000)
+    shipping: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0)] | None = None
+
+    def to_context(self, currency: str) -> dict[str, Any]:
+        def money(value: Decimal | None) -> dict | None:
+            return None if value is None else Money(value, currency).as_dict()
+
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "amount": money(self.amount),
+            "reason": self.reason,
+            "shipping": money(self.shipping),
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": str(line.quantity),
+                    "total": money(line.total),
+                    "tax_rate": str(line.tax_rate),
+                }
+                for line in self.lines
+            ],
+        }
+
+
 class ShopMoney(BaseModel):
     """The order in the shop's own (accounting) currency, where the customer paid in another one.
 
@@ -128,12 +179,25 @@ class Order(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
     note: str | None = Field(default=None, max_length=2000)
+    refunds: list[Refund] = Field(default_factory=list, max_length=100)
+    # the buyer's VAT id (B2B: reverse charge within the EU, printed on the invoice)
+    buyer_vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")
 
     @model_validator(mode="after")
     def _total_not_negative(self) -> Order:
         if self.total < 0:
             raise ValueError("total must not be negative")
         return self
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """What the customer got back, all refunds together."""
+        return sum((r.amount for r in self.refunds), Decimal(0))
+
+    @property
+    def net_total(self) -> Decimal:
+        """What the customer paid and kept paid: the total less the refunds."""
+        return self.total - self.refunded_total
 
     def line_discounts(self) -> Decimal:
         return sum((i.discount or Decimal(0) for i in self.line_items), Decimal(0))
@@ -205,6 +269,9 @@ class Order(BaseModel):
                 else Money(self.shop_money.tax_total, self.shop_money.currency).as_dict(),
             }
         data["item_count"] = str(sum((i.quantity for i in self.line_items), Decimal(0)))
+        data["refunds"] = [r.to_context(self.currency) for r in self.refunds]
+        data["refunded_total"] = money(self.refunded_total)
+        data["net_total"] = money(self.net_total)
         data["skus"] = [i.sku for i in self.line_items if i.sku]
         return data
 

@@ -38,18 +38,23 @@ def profile_document(customer: Customer) -> str:
     return customer.model_dump_json(exclude=_AGGREGATES)
 
 
-def _minor(order: Order) -> int:
-    return int((order.total * (Decimal(10) ** minor_units(order.currency))).to_integral_value())
+def _minor(amount: Decimal, currency: str) -> int:
+    return int((amount * (Decimal(10) ** minor_units(currency))).to_integral_value())
 
 
 def upsert_write(
-    shop_id: str, customer: Customer, order: Order, *, exists: bool, new_order: bool
+    shop_id: str, customer: Customer, order: Order, *, exists: bool, new_order: bool, spend: Decimal | None = None
 ) -> Callable[[Any], None]:
     """The transaction item that records this order on its customer.
 
     A new customer is a conditional Put; an existing one an Update that adds the order to the
     aggregates (ADD / SET ... + :n), so concurrent orders of one customer all count, none retries.
+    ``spend`` is what the event changes in the customer's spend (``model.customer.spend_change``:
+    a new order's net total, a refund's minus); by default a new order's net total.
     """
+    if spend is None:
+        spend = order.net_total if new_order else Decimal(0)
+    cents_change = _minor(spend, order.currency)
     profile = profile_document(customer)
     created = order.created_at.isoformat()
     if not exists:
@@ -58,18 +63,19 @@ def upsert_write(
             customer.id,
             document=profile,
             order_count=1 if new_order else 0,
-            spent_minor={order.currency: _minor(order)} if new_order else {},
+            spent_minor={order.currency: cents_change} if new_order or cents_change else {},
             first_order_at=created if new_order else None,
             last_order_at=created if new_order else None,
         )
         return lambda tx: tx.save(item, condition=CustomerItem.customer_id.does_not_exist())
     actions: list[Action] = [CustomerItem.document.set(profile)]
+    # PynamoDB types MapAttribute item access as the value; on the class it is a document Path
+    cents = cast("Path", CustomerItem.spent_minor[order.currency])
+    if new_order or cents_change:
+        actions.append(cents.set((cents | 0) + cents_change))
     if new_order:
-        # PynamoDB types MapAttribute item access as the value; on the class it is a document Path
-        cents = cast("Path", CustomerItem.spent_minor[order.currency])
         actions += [
             CustomerItem.order_count.add(1),
-            cents.set((cents | 0) + _minor(order)),
             CustomerItem.first_order_at.set(CustomerItem.first_order_at | created),
             CustomerItem.last_order_at.set(created),
         ]

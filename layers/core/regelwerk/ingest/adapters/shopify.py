@@ -79,6 +79,7 @@ _SOURCES = {
     "$.shipping_address": "$.shipping_address",
     "$.line_items": "$.line_items",
     "$.tags": "$.tags",
+    "$.refunds": "$.refunds",
     "$.note": "$.note",
 }
 
@@ -179,8 +180,51 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         "language": language(b.text("customer_locale")),
         "tags": _tags(b.text("tags")),
         "note": (b.text("note") or "")[:2000] or None,
+        "refunds": [r for r in (_refund(x, money, included=included) for x in b.children("refunds")) if r],
     }
     return build_order(PLATFORM, data, b, _SOURCES)
+
+
+def _refund(r: Body, money: _Money, *, included: bool) -> dict[str, Any] | None:
+    """A refund as Shopify recorded it: the money given back is its successful ``refund``
+    transactions; ``refund_line_items`` (their subtotal, plus their tax when taxes are excluded)
+    and shipping refunds (``order_adjustments`` of kind ``shipping_refund``) say for what.
+    A refund that gave no money back (a restock only) is none."""
+    paid_back = [
+        t for t in r.children("transactions") if t.text("kind") == "refund" and t.text("status") in ("success", None)
+    ]
+    amount = _sum(paid_back, "amount", money) if paid_back else None
+    lines: list[dict[str, Any]] = []
+    for item in r.children("refund_line_items"):
+        line = item.child("line_item")
+        subtotal = money.amount(item, "subtotal") or Decimal(0)
+        tax = money.amount(item, "total_tax") or Decimal(0)
+        lines.append(
+            {
+                "sku": line.text("sku") if line else None,
+                "name": (line.text("name") or line.text("title")) if line else "?",
+                "quantity": item.amount("quantity"),
+                "total": subtotal if included else subtotal + tax,
+                "tax_rate": _rate(line.children("tax_lines")) or Decimal(0) if line else Decimal(0),
+            }
+        )
+    shipping = [a for a in r.children("order_adjustments") if a.text("kind") == "shipping_refund"]
+    shipping_back = -sum(
+        ((money.amount(a, "amount") or Decimal(0)) + (money.amount(a, "tax_amount") or Decimal(0)) for a in shipping),
+        Decimal(0),
+    )
+    if amount is None:  # no transaction listed: what the lines and shipping add up to
+        amount = sum((x["total"] for x in lines), Decimal(0)) + shipping_back
+    if amount <= 0:
+        return None
+    return {
+        "id": r.text("id", required=True),
+        "created_at": r.time("processed_at") or r.time("created_at", required=True),
+        "amount": amount,
+        "reason": (r.text("note") or "")[:500] or None,
+        "lines": [x for x in lines if x["quantity"]],
+        "shipping": shipping_back or None,
+    }
 
 
 class _Money:

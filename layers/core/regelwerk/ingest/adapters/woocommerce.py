@@ -86,6 +86,7 @@ _SOURCES = {
     "$.line_items": "$.line_items",
     "$.payment_url": "$.payment_url",
     "$.note": "$.customer_note",
+    "$.refunds": "$.refunds",
 }
 
 
@@ -162,6 +163,7 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
         "line_items": items,
         "payment_url": payment_url if payment_url and payment_url.startswith("https://") else None,
         "note": (b.text("customer_note") or "")[:2000] or None,
+        "refunds": _refunds(b),
     }
     return build_order(PLATFORM, data, b, _SOURCES)
 
@@ -229,6 +231,27 @@ def _line(item: Body, rates: dict[str | None, Decimal | None]) -> dict[str, Any]
         "tax_rate": rate if rate is not None else Decimal("0"),
         "_before_discount": before if before is not None else Decimal(0),
     }
+
+
+def _refunds(b: Body) -> list[dict[str, Any]]:
+    """The order's refunds as its body lists them: id, reason and the (negative) total. WooCommerce's
+    order body does not date them or say which lines: they count from the order's last change, and
+    a credit note for one is for its amount (the refund itself, ``wc/v3/orders/<id>/refunds``, has the lines)."""
+    when = _time(b, "date_modified") or _time(b, "date_created")
+    out = []
+    for refund in b.children("refunds"):
+        total = refund.amount("total")
+        if total is None or total == 0:
+            continue
+        out.append(
+            {
+                "id": refund.text("id", required=True),
+                "created_at": when,
+                "amount": abs(total),
+                "reason": (refund.text("reason") or "")[:500] or None,
+            }
+        )
+    return out
 
 
 def _shipping_rate(lines: list[Body], rates: dict[str | None, Decimal | None]) -> Decimal | None:
