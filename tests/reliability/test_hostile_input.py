@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from regelwerk.store.tables import CustomerItem, OrderItem, RuleItem, RunItem
 from tests.conftest import order_event
+from tests.integration.test_dunning import invoice
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
@@ -152,4 +153,51 @@ def test_admin_template_and_run_routes(stack, shop, template, query):
     status, _, body = stack.invoke_http("PUT", "/v1/shops/demo/templates/fuzz/de", headers, json.dumps(template))
     _assert_refusal_or_success(status, body)
     status, _, body = stack.invoke_http("GET", "/v1/shops/demo/runs", headers, None, query)
+    _assert_refusal_or_success(status, body)
+
+
+@pytest.fixture(scope="module")
+def listed(stack, shop) -> list[str]:
+    """Orders and an invoice to list, and real paging tokens of each list to carry elsewhere."""
+    headers = {"Authorization": f"Bearer {shop['ingest']}", "Content-Type": "application/json"}
+    for n in (1, 2, 5):
+        stack.invoke_http("POST", "/v1/shops/demo/events/regelwerk", headers, json.dumps(order_event(n)))
+    body = invoice(1, order_id="9007199254740993")
+    stack.invoke_http("POST", "/v1/shops/demo/invoices/events", headers, json.dumps(body))
+    admin = {"Authorization": f"Bearer {shop['admin']}"}
+    tokens = []
+    for path in ("orders", "runs", "invoices"):
+        _, _, body = stack.invoke_http("GET", f"/v1/shops/demo/{path}", admin, None, {"limit": "1"})
+        tokens.append(json.loads(body)["next"])
+    return [t for t in tokens if t]
+
+
+read_values = (
+    st.text(max_size=40)
+    | hostile_text
+    | st.sampled_from(["9999-12-31", "0001-01-01", "2026-11-23T09:15:00", "2026-11-23T09:15:00+01:00", "²", "0"])
+    | st.sampled_from(["number:1001", "number:", "number:@shopify", "number:1001@x", "number:" + "9" * 70])
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    data=st.data(),
+    route=st.sampled_from(["orders", "invoices", "runs"]),
+    query=st.dictionaries(
+        st.sampled_from(
+            ["number", "customer", "email", "status", "channel", "since", "until", "limit", "next", "order", "fired"]
+        ),
+        read_values,
+    ),
+    ref=read_values.filter(lambda v: "/" not in v and "?" not in v),
+)
+def test_read_routes(stack, shop, listed, data, route, query, ref):
+    headers = {"Authorization": f"Bearer {shop['admin']}"}
+    if listed and data.draw(st.booleans()):
+        query["next"] = data.draw(st.sampled_from(listed))  # a real token, carried to any list and filter
+    status, _, body = stack.invoke_http("GET", f"/v1/shops/demo/{route}", headers, None, query)
+    _assert_refusal_or_success(status, body)
+    status, _, body = stack.invoke_http("GET", f"/v1/shops/demo/{route}/{ref}", headers, None)
     _assert_refusal_or_success(status, body)

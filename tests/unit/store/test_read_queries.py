@@ -8,6 +8,7 @@ import pytest
 from pynamodb.connection.base import Connection
 
 from tests.conftest import order_event
+from tests.integration.test_dunning import invoice
 
 
 @pytest.fixture
@@ -15,21 +16,8 @@ def operations(demo_shop, monkeypatch) -> list[tuple[str, str | None]]:
     """Each DynamoDB operation made from here on, with the index it read."""
     for n in (1, 2):
         demo_shop.post(order_event(n))
-    demo_shop.post(
-        {
-            "event_id": "inv-1",
-            "invoice": {
-                "id": "in_1",
-                "number": "RE-1",
-                "order_id": "9007199254740993",
-                "currency": "EUR",
-                "amount": "149.90",
-                "issued_at": "2026-11-23T10:00:00+01:00",
-                "due_at": "2026-12-07T10:00:00+01:00",
-            },
-        },
-        path="/v1/shops/demo/invoices/events",
-    )
+    body = invoice(1, number="RE-1", order_id="9007199254740993", issued_at="2026-11-23T10:00:00+01:00")
+    demo_shop.post(body, path="/v1/shops/demo/invoices/events")
     demo_shop.drain()
     seen: list[tuple[str, str | None]] = []
     dispatch = Connection.dispatch

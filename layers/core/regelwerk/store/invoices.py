@@ -10,7 +10,18 @@ from ..errors import InvalidInput, NotFound, Problem
 from ..model.invoice import Invoice, InvoiceStatus
 from ..model.money import Money
 from . import paging
-from .lookup import AmbiguousNumber, backfill, key_range, number_key, number_ref, page_limit, utc_key, window
+from .lookup import (
+    MAX_ID,
+    AmbiguousNumber,
+    backfill,
+    key_range,
+    number_filter,
+    number_key,
+    number_ref,
+    page_limit,
+    utc_key,
+    window,
+)
 from .tables import InvoiceItem, get_or_none
 
 if TYPE_CHECKING:
@@ -53,6 +64,8 @@ def resolve_invoice_id(shop_id: str, ref: str) -> str:
     """An invoice id, or the id of ``number:R-2026-001``: 404 when none has it, 409 listing the matches."""
     wanted = number_ref(ref)
     if wanted is None:
+        if len(ref) > MAX_ID:
+            raise NotFound(f"no invoice {ref[:MAX_ID]!r}...")
         return ref
     ids = invoices_numbered(shop_id, wanted.number if wanted.channel is None else f"{wanted.number}@{wanted.channel}")
     if not ids:
@@ -105,6 +118,7 @@ def list_invoices(
     size = page_limit(limit)
     if status is not None and status not in STATUSES:
         raise InvalidInput("invalid filter", [Problem("$.status", f"one of {', '.join(STATUSES)}")])
+    number = number_filter(number)
     low, high = window(since, until)
 
     def keep(item: InvoiceItem) -> bool:
@@ -131,7 +145,7 @@ def list_invoices(
             shop_id, key_condition, scan_index_forward=False, limit=n, last_evaluated_key=start
         )
 
-    scope = "invoices:by-issued"
+    scope = f"invoices:by-issued:{low}:{high}"
     rows, last = paging.read_page(InvoiceItem, query, keep, limit=size, start=paging.decode(shop_id, token, scope))
     return {"invoices": [invoice_summary(i) for i in rows], "next": paging.encode(shop_id, last, scope)}
 

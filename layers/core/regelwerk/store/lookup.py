@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 NUMBER_PREFIX = "number:"
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # model.values.Slug, the grammar of channels
 MAX_LIMIT = 200
+MAX_ID = 128  # model.values.Id: a longer id names no record (and would be over DynamoDB's key size)
+_LIMIT = re.compile(r"^[0-9]{1,3}$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,20 @@ def number_ref(ref: str) -> NumberRef | None:
     if not number or len(number) > 64:
         raise InvalidInput("invalid number", [Problem("$.id", "number:<the shop's number>[@<channel>]")])
     return NumberRef(number, channel)
+
+
+def id_filter(name: str, value: str | None) -> str | None:
+    """An id given as a filter (``customer``): 422 naming it when no record can have it."""
+    if value is not None and not 0 < len(value) <= MAX_ID:
+        raise InvalidInput("invalid filter", [Problem(f"$.{name}", f"an id of 1 to {MAX_ID} characters")])
+    return value
+
+
+def number_filter(value: str | None) -> str | None:
+    """The shop's number given as a filter: 422 when no record can have it (longer than 64 characters)."""
+    if value is not None and not 0 < len(value) <= 64:
+        raise InvalidInput("invalid filter", [Problem("$.number", "a number of 1 to 64 characters")])
+    return value
 
 
 def number_key(shop_id: str, number: str) -> str:
@@ -73,12 +89,13 @@ def time_filter(name: str, value: str | None, *, end: bool = False) -> str | Non
             day = date.fromisoformat(value)
             return utc_key(datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC))
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        key = utc_key(moment) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # OverflowError: a day past 9999-12-31 in UTC
+        key = None
+    if key is None:
         reason = "an ISO date (2026-11-23) or a time with its zone (2026-11-23T09:15:00+01:00)"
         raise InvalidInput("invalid filter", [Problem(f"$.{name}", reason)])
-    return utc_key(moment)
+    return key
 
 
 def window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
@@ -94,7 +111,7 @@ def page_limit(value: str | int | None, default: int = 50) -> int:
     if value is None or value == "":
         return default
     text = str(value)
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not _LIMIT.match(text) or not 1 <= int(text) <= MAX_LIMIT:
         raise InvalidInput("invalid filter", [Problem("$.limit", f"a number from 1 to {MAX_LIMIT}")])
     return int(text)
 

@@ -15,7 +15,19 @@ from ..errors import InvalidInput, NotFound, Problem
 from ..model.order import Order
 from ..model.values import Slug
 from . import paging
-from .lookup import AmbiguousNumber, backfill, key_range, number_key, number_ref, page_limit, utc_key, window
+from .lookup import (
+    MAX_ID,
+    AmbiguousNumber,
+    backfill,
+    id_filter,
+    key_range,
+    number_filter,
+    number_key,
+    number_ref,
+    page_limit,
+    utc_key,
+    window,
+)
 from .tables import OrderItem, get_or_none
 
 if TYPE_CHECKING:
@@ -54,6 +66,8 @@ def resolve_order_id(shop_id: str, ref: str) -> str:
     number, 409 listing the matches when more than one has (two channels may both have an order 1001)."""
     wanted = number_ref(ref)
     if wanted is None:
+        if len(ref) > MAX_ID:
+            raise NotFound(f"no order {ref[:MAX_ID]!r}...")
         return ref
     matches = orders_numbered(shop_id, wanted.number, wanted.channel)
     if not matches:
@@ -116,6 +130,7 @@ def list_orders(
     """The shop's orders, newest first, filtered; ``next`` is a signed token for the following page."""
     size = page_limit(limit)
     status, channel = _slug_filter("status", status), _slug_filter("channel", channel)
+    number, customer = number_filter(number), id_filter("customer", customer)
     low, high = window(since, until)
     wanted_email = email.strip().lower() if email else None
 
@@ -141,6 +156,7 @@ def list_orders(
         hash_key, scope = f"{shop_id}#{customer}", f"orders:by-customer:{customer}"
     else:
         index, hash_key, scope = OrderItem.by_created, shop_id, "orders:by-created"
+    scope += f":{low}:{high}"  # a token starts where its own key range left off, never outside another's
 
     def query(start: dict[str, Any] | None, n: int) -> ResultIterator[OrderItem]:
         return index.query(hash_key, key_condition, scan_index_forward=False, limit=n, last_evaluated_key=start)

@@ -133,6 +133,7 @@ def search_runs(
     hash_key, scope = shop_id, "runs"
     if order_id:
         index, hash_key, scope = RunItem.by_order, f"{shop_id}#{order_id}", f"runs:by-order:{order_id}"
+    scope += f":{since}:{until}"  # a token starts where its own key range left off, never outside another's
     results = index.query(
         hash_key,
         range_key_condition=key_condition,

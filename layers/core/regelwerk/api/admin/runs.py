@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from ...errors import InvalidInput, Problem
 from ...store import runs
+from ...store.lookup import page_limit
 from ...store.orders import resolve_order_id
 from . import shop_of
 
@@ -23,7 +24,6 @@ _BOOLEAN = {"true": True, "false": False}
 def list_runs(shop: str) -> dict[str, Any]:
     q = router.current_event.query_string_parameters or {}
     shop_id = shop_of(router).id
-    limit = q.get("limit", "50")
     fired = q.get("fired")
     if fired is not None and fired not in _BOOLEAN:
         raise InvalidInput("invalid filter", [Problem("$.fired", "true or false")])
@@ -37,7 +37,7 @@ def list_runs(shop: str) -> dict[str, Any]:
         status=q.get("status"),
         since=q.get("since"),
         until=q.get("until"),
-        limit=int(limit) if limit.isdigit() else 50,
+        limit=page_limit(q.get("limit")),
         token=q.get("next"),
     )
 
