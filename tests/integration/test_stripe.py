@@ -517,3 +517,31 @@ def test_incomplete_unknown_invoice_on_the_events_route_is_422_naming_the_fields
         {"path": "$.invoice.due_at", "reason": "required field is missing"},
     ]
     assert nothing_written()
+
+
+def refunded_charge(amount_refunded: int, invoice: str | None = "in_1234") -> dict[str, Any]:
+    """Stripe's real charge.refunded sample (pay-rails/pay), its charge tied to the invoice."""
+    data = json.loads((REAL / "stripe" / "charge.refunded.data.json").read_text())
+    return data["object"] | {"invoice": invoice, "currency": "usd", "amount_refunded": amount_refunded}
+
+
+def test_a_refunded_charge_of_a_stored_invoice_fires_invoice_refunded_once(shop):
+    finalized = event("invoice.finalized", real_invoice(), event_id="evt_fin")
+    post(finalized, signed(finalized))
+    raw = event("charge.refunded", refunded_charge(500), event_id="evt_refund_1")
+    status, answer = post(raw, signed(raw))
+    assert status == 202 and answer["events"] == ["invoice.refunded"], answer
+    assert stored().amount_refunded == Decimal("5.00")
+    run = shop.run(answer["run_id"])
+    assert run["events"][0]["type"] == "invoice.refunded"
+    # the same refund told again (Stripe also sends charge.refund.updated-like repeats) fires nothing
+    again = event("charge.refunded", refunded_charge(500), event_id="evt_refund_2")
+    assert post(again, signed(again))[1]["events"] == []
+
+
+def test_a_refunded_charge_of_no_known_invoice_is_ignored_and_writes_nothing(shop):
+    for n, charge in enumerate((refunded_charge(500, invoice=None), refunded_charge(500, invoice="in_unknown"))):
+        raw = event("charge.refunded", charge, event_id=f"evt_x{n}")
+        status, answer = post(raw, signed(raw))
+        assert status == 200 and answer["ignored"].startswith("charge.refunded")
+    assert nothing_written()

@@ -34,6 +34,7 @@ _MONEY_FIELDS = {
     "amount",
     "amount_due",
     "amount_paid",
+    "amount_refunded",
     "fee",
     "total_spent",
     "refunded_total",

@@ -39,6 +39,7 @@ EventName = Literal[
     "invoice.paid",
     "invoice.overdue",
     "invoice.payment_failed",
+    "invoice.refunded",
     "subscription.started",
     "subscription.cancelled",
     "article.paid",

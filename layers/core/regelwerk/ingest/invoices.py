@@ -75,11 +75,13 @@ def process_invoice(
     events: list[str] | None = None,
     extra: dict[str, Any] | None = None,
     keep_later_status: bool = False,
+    event_fields: dict[str, Any] | None = None,
 ) -> IngestResult:
     """Run one invoice event through the shop's rules. Safe to call again with the same event id.
 
     ``events``: the trigger events to emit instead of those the change shows (the dunning scan's
-    ``invoice.overdue``); ``extra``: more context for the rules (``dunning``). ``keep_later_status``: a
+    ``invoice.overdue``); ``extra``: more context for the rules (``dunning``); ``event_fields``: more
+    of the event itself (``event.refund`` of ``invoice.refunded``). ``keep_later_status``: a
     sender that delivers out of order (Stripe): an event older than the stored state (open after paid)
     does not move the invoice back. Either way the dunning level Regelwerk reached is kept. Both are
     decided on the invoice read in this attempt, so a concurrent change makes the attempt repeat.
@@ -116,7 +118,7 @@ def process_invoice(
                 "platform": platform,
                 "status": invoice.status,
                 "previous_status": previous.status if previous else None,
-            }
+            } | (event_fields or {})
             ctx = base | {"event": event}
             results.append((event_type, ctx, evaluate(rules, event_type, ctx, event_id)))
             if event_type == "invoice.sent" and order is not None:  # once per line item of the invoiced order

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..store.invoices import load_invoice
 from ..store.shops import authenticate
 from .adapters import Ping, adapter_for, stripe
 from .adapters.body import parse_json
@@ -89,9 +90,29 @@ def receive_stripe_event(
         return process_invoice(
             shop, event.invoice, event_id=event_id, platform=stripe.PLATFORM, keep_later_status=True, events=events
         )
+    if event.refund is not None:
+        return _invoice_refunded(shop, event, event_id)
     assert event.subscription is not None and event.trigger is not None
     return process_subscription_event(
         shop, event.subscription, event.trigger, event_id=event_id, platform=stripe.PLATFORM
+    )
+
+
+def _invoice_refunded(shop: Shop, event: stripe.StripeEvent, event_id: str) -> IngestResult | Ignored:
+    """charge.refunded: the invoice's refunded amount, and invoice.refunded when it grew."""
+    assert event.refund is not None
+    invoice = load_invoice(shop.id, event.refund["invoice_id"])
+    if invoice is None or invoice.currency != event.refund["currency"]:
+        return stripe.Ignored(f"{event.type} (invoice {event.refund['invoice_id']} is not stored)")
+    total = event.refund["amount_refunded"]
+    grew = total > (invoice.amount_refunded or 0)
+    return process_invoice(
+        shop,
+        invoice.model_copy(update={"amount_refunded": total}),
+        event_id=event_id,
+        platform=stripe.PLATFORM,
+        events=["invoice.refunded"] if grew else [],
+        event_fields={"refund": event.refund["refund"]},
     )
 
 

@@ -22,6 +22,7 @@ class Invoice(BaseModel):
     currency: Currency
     amount: Amount
     amount_paid: Amount | None = None
+    amount_refunded: Amount | None = None  # given back on it (Stripe's charge.refunded)
     status: InvoiceStatus = "open"
     issued_at: AwareDatetime
     due_at: AwareDatetime

@@ -23,7 +23,10 @@ Invoice events become the canonical Invoice (its status from the event type) and
 Stripe does not deliver events in order (``invoice.paid`` may come before ``invoice.finalized``):
 an event never moves a stored invoice back (paid or void stays so, uncollectible is not
 reopened). ``customer.subscription.created`` fires ``subscription.started`` and
-``customer.subscription.deleted`` fires ``subscription.cancelled``; any other event type is
+``customer.subscription.deleted`` fires ``subscription.cancelled``; ``charge.refunded`` for the
+charge of a stored invoice records ``amount_refunded`` on it and fires ``invoice.refunded`` (with
+``event.refund``) when more was refunded than before (a charge of no invoice, or of an invoice
+Regelwerk has not stored, is answered ``200 {"ignored": ...}``); any other event type is
 answered ``200 {"ignored": "<type>"}`` and writes nothing. docs/platforms.md lists the fields.
 """
 
@@ -99,6 +102,7 @@ class StripeEvent:
     invoice: Invoice | None = None
     subscription: dict[str, Any] | None = None
     trigger: str | None = None  # subscription.started / subscription.cancelled
+    refund: dict[str, Any] | None = None  # charge.refunded: {invoice_id, amount_refunded, currency, refund}
 
 
 @dataclass(frozen=True)
@@ -193,13 +197,16 @@ def parse(shop: Shop, headers: dict[str, str], raw: bytes) -> StripeEvent | Igno
     event_id, event_type = b.text("id", required=True), b.text("type", required=True)
     if event_id is None or event_type is None:
         raise InvalidInput("the body is not a Stripe event", b.problems)
-    if event_type not in INVOICE_STATUSES and event_type not in SUBSCRIPTION_EVENTS:
+    if event_type not in INVOICE_STATUSES and event_type not in SUBSCRIPTION_EVENTS and event_type != REFUNDED:
         return Ignored(event_type)
     data = b.child("data", required=True)
     obj = data.child("object", required=True) if data else None
     created = unix_time(b, "created")
     if obj is None or b.problems:
         raise InvalidInput(f"the body is not a Stripe {event_type} event", b.problems)
+    if event_type == REFUNDED:
+        refund = to_refund(obj)
+        return StripeEvent(event_id, event_type, refund=refund) if refund else Ignored(f"{event_type} (no invoice)")
     kind = "invoice" if event_type in INVOICE_STATUSES else "subscription"
     if obj.value("object") != kind:
         obj.problem("object", f"expected {kind!r} for {event_type}")
@@ -274,6 +281,43 @@ def _address(a: Body, name: str | None) -> dict[str, Any] | None:
     if not any(v for k, v in fields.items() if k != "name"):
         return None
     return address(a, fields, "country")
+
+
+REFUNDED = "charge.refunded"
+
+
+def to_refund(b: Body) -> dict[str, Any] | None:
+    """A refunded charge of an invoice: the invoice id, what was refunded in all and the newest refund.
+
+    A charge that belongs to no invoice (a one-off payment) is none: Regelwerk's invoices come from
+    invoice events, and the charge alone is no invoice to correct."""
+    invoice_id = _id_of(b, "invoice", b.value("invoice"))
+    currency = (b.text("currency", required=True) or "").upper()
+    if b.problems:
+        raise InvalidInput("the body is not a Stripe charge", b.problems)
+    if invoice_id is None:
+        return None
+    exponent = exponent_of(currency)
+    total = minor_amount(b, "amount_refunded", exponent, required=True)
+    refunds = b.child("refunds")
+    data = refunds.children("data") if refunds else []
+    newest = max(data, key=lambda r: r.value("created") or 0, default=None)
+    created = unix_time(newest, "created") if newest else None
+    if b.problems or total is None:
+        raise InvalidInput("the body is not a Stripe charge", b.problems)
+    return {
+        "invoice_id": invoice_id,
+        "amount_refunded": total,
+        "currency": currency,
+        "refund": {
+            "id": (newest.text("id") if newest else None) or b.text("id"),
+            "amount": Money(minor_amount(newest, "amount", exponent) or total, currency).as_dict()
+            if newest
+            else Money(total, currency).as_dict(),
+            "reason": newest.text("reason") if newest else None,
+            "created_at": created.isoformat() if created else None,
+        },
+    }
 
 
 def to_subscription(b: Body) -> dict[str, Any]:
