@@ -238,6 +238,9 @@ def test_invoices_listed_filtered_paged_and_one_with_its_runs(admin):
     assert [h["event"] for h in detail["status_history"]] == ["invoice.sent", "invoice.paid"]
     # and the order lists it
     assert admin("GET", "/orders/number:1001")[1]["invoices"] == [{"id": "in_1", "number": "RE-2026-0001"}]
+    # an invoice without an order has its runs too
+    lone = admin("GET", "/invoices/in_2")[1]
+    assert "invoice.paid" in [h["event"] for h in lone["status_history"]] and len(lone["runs"]) == 1
     assert admin("GET", "/invoices/number:RE-404")[0] == 404
 
 

@@ -19,10 +19,9 @@ MAX_RUNS = 100  # one order's runs: a handful in practice; the run log pages bey
 
 
 def _runs_of(shop_id: str, order_id: str | None, invoice_id: str | None = None) -> list[dict[str, Any]]:
-    """The newest runs of an order (of one invoice of it, with ``invoice_id``), read on the by-order index."""
-    if not order_id:
-        return []
-    runs = search_runs(shop_id, order_id=order_id, limit=MAX_RUNS)["runs"]
+    """The newest runs of an order, or of one invoice (those of its order that were about it, or for an
+    invoice without an order its own), read on the by-order index."""
+    runs = search_runs(shop_id, order_id=order_id, invoice_id=invoice_id, limit=MAX_RUNS)["runs"]
     return [r for r in runs if invoice_id is None or r.get("invoice_id") == invoice_id]
 
 
@@ -83,8 +82,7 @@ def order_detail(shop_id: str, ref: str) -> dict[str, Any]:
 
 
 def invoice_detail(shop_id: str, ref: str) -> dict[str, Any]:
-    """One invoice (by id or ``number:R-1``): as stored, and its history, runs, messages and documents
-    (the runs of its order that were about it; an invoice without an order has none to read)."""
+    """One invoice (by id or ``number:R-1``): as stored, and its history, runs, messages and documents."""
     item = get_invoice_item(shop_id, ref)
     invoice = invoice_of(item)
     return {"invoice": invoice.model_dump(mode="json"), **_timeline(_runs_of(shop_id, invoice.order_id, invoice.id))}

@@ -125,7 +125,7 @@ def commit_run(
         run_id,
         fired=rule_list(fired_ids),
         evaluated=rule_list(evaluated_ids),
-        order_key=order_key(shop.id, subject.get("order_id")),
+        order_key=order_key(shop.id, subject.get("order_id"), subject.get("invoice_id")),
         received_at=received_at.isoformat(),
         state="evaluated",
         event_type=",".join(events) or "none",

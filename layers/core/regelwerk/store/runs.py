@@ -71,9 +71,12 @@ def rule_list(rule_ids: list[str]) -> str | None:
     return "," + ",".join(rule_ids) + "," if rule_ids else None
 
 
-def order_key(shop_id: str, order_id: str | None) -> str | None:
-    """The by-order index's key of a run about an order; None (not in the index) for other runs."""
-    return f"{shop_id}#{order_id}" if order_id else None
+def order_key(shop_id: str, order_id: str | None, invoice_id: str | None = None) -> str | None:
+    """The by-order index's key of a run about an order; a run about an invoice without an order is keyed
+    by the invoice (``invoice:<id>``), so the invoice's page finds it too; None (not in the index) else."""
+    if order_id:
+        return f"{shop_id}#{order_id}"
+    return f"{shop_id}#invoice:{invoice_id}" if invoice_id else None
 
 
 def _rule_condition(rule: str | None, fired: bool | None) -> Condition | None:
@@ -97,6 +100,7 @@ def search_runs(
     *,
     event: str | None = None,
     order_id: str | None = None,
+    invoice_id: str | None = None,
     customer_id: str | None = None,
     rule: str | None = None,
     fired: bool | None = None,
@@ -110,7 +114,8 @@ def search_runs(
 
     ``rule`` finds the runs in which that rule was evaluated, ``fired`` those in which it fired (true) or
     did not (false), so "why did X not fire for order 1001" is ``order`` + ``rule`` + ``fired=false``.
-    With ``order`` the by-order index is read (that order's runs only), else the shop's log by time."""
+    With ``order`` the by-order index is read (that order's runs only; ``invoice_id`` for an invoice without
+    an order), else the shop's log by time."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("invalid filter", [Problem("$.status", f"one of {', '.join(STATUSES)}")])
     key_condition: Condition | None = None
@@ -131,8 +136,9 @@ def search_runs(
             filter_condition = c if filter_condition is None else filter_condition & c
     index: Any = RunItem.by_time
     hash_key, scope = shop_id, "runs"
-    if order_id:
-        index, hash_key, scope = RunItem.by_order, f"{shop_id}#{order_id}", f"runs:by-order:{order_id}"
+    subject = order_key(shop_id, order_id, invoice_id)
+    if subject:
+        index, hash_key, scope = RunItem.by_order, subject, f"runs:by-order:{subject}"
     scope += f":{since}:{until}"  # a token starts where its own key range left off, never outside another's
     results = index.query(
         hash_key,
@@ -143,7 +149,7 @@ def search_runs(
         last_evaluated_key=paging.decode(shop_id, token, scope),
     )
     items = list(results)
-    if order_id:  # the index holds the filters' attributes only: the runs themselves by id
+    if subject:  # the index holds the filters' attributes only: the runs themselves by id
         full = {i.run_id: i for i in RunItem.batch_get([(shop_id, i.run_id) for i in items])}
         items = [full[i.run_id] for i in items if i.run_id in full]
     runs = [_entry(i) for i in items]
@@ -206,8 +212,10 @@ def reindex_runs(shop_id: str) -> int:
     filter existed (the rules whose trigger matched are in the run's explanation)."""
     changed = 0
     for item in RunItem.query(shop_id, page_size=200):
-        events = json.loads(item.document).get("events", [])
+        doc = json.loads(item.document)
+        events = doc.get("events", [])
         matched = sorted({r["rule"] for e in events for r in e.get("rules", []) if r.get("trigger_matched", True)})
-        want = [(RunItem.order_key, order_key(shop_id, item.order_id)), (RunItem.evaluated, rule_list(matched))]
+        subject = order_key(shop_id, item.order_id, doc.get("invoice_id"))
+        want = [(RunItem.order_key, subject), (RunItem.evaluated, rule_list(matched))]
         changed += backfill(RunItem, shop_id, item.run_id, item, want)
     return changed
