@@ -298,3 +298,16 @@ def test_another_shop_sees_nothing_and_its_tokens_do_not_cross(admin):
     assert admin("GET", "/orders/number:1001", key=other_admin)[0] == 401
     status, body = admin("GET", "/orders", query={"next": other["next"]})
     assert status == 400 and body["problems"][0]["path"] == "$.next"
+
+
+def test_openapi_describes_the_filters(admin):
+    status, _, body = admin.shop.stack.invoke_http("GET", "/v1/openapi.json", {}, None)
+    paths = json.loads(body)["paths"]
+
+    def query(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    common = {"since", "until", "limit", "next"}
+    assert query("/v1/shops/{shop}/orders") == common | {"number", "customer", "email", "status", "channel"}
+    assert query("/v1/shops/{shop}/invoices") == common | {"number", "customer", "status", "order"}
+    assert query("/v1/shops/{shop}/runs") >= common | {"order", "rule", "fired", "event", "customer", "status"}

@@ -3,35 +3,43 @@ documents. Wherever an invoice id is taken, ``number:R-2026-001`` is taken too."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ...store import invoices
 from ...store.orders import resolve_order_id
 from .. import records
 from . import shop_of
+from .orders import Limit, Next, Since, Text, Until
 
 router = Router()
 
 
-@router.get(
-    "/v1/shops/<shop>/invoices",
-    summary="The shop's invoices, newest first (?number, ?customer, ?status, ?order, ?since, ?until, ?limit, ?next)",
-)
-def list_invoices(shop: str) -> dict[str, Any]:
-    q = router.current_event.query_string_parameters or {}
+@router.get("/v1/shops/<shop>/invoices", summary="The shop's invoices, newest first, filtered and paged")
+def list_invoices(
+    shop: str,
+    number: Annotated[Text, Query(description="the shop's own invoice number")] = None,
+    customer: Annotated[Text, Query(description="a customer id")] = None,
+    status: Annotated[Text, Query(description=", ".join(invoices.STATUSES))] = None,
+    order: Annotated[Text, Query(description="an order id or number:1001[@channel]")] = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = None,
+    next_token: Next = None,
+) -> dict[str, Any]:
     shop_id = shop_of(router).id
     return invoices.list_invoices(
         shop_id,
-        number=q.get("number"),
-        customer=q.get("customer"),
-        status=q.get("status"),
-        order=resolve_order_id(shop_id, q["order"]) if q.get("order") else None,
-        since=q.get("since"),
-        until=q.get("until"),
-        limit=q.get("limit"),
-        token=q.get("next"),
+        number=number,
+        customer=customer,
+        status=status,
+        order=resolve_order_id(shop_id, order) if order else None,
+        since=since,
+        until=until,
+        limit=limit,
+        token=next_token,
     )
 
 

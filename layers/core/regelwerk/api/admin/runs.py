@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ...errors import InvalidInput, Problem
@@ -11,34 +12,41 @@ from ...store import runs
 from ...store.lookup import page_limit
 from ...store.orders import resolve_order_id
 from . import shop_of
+from .orders import Limit, Next, Text
 
 router = Router()
 _BOOLEAN = {"true": True, "false": False}
 
 
-@router.get(
-    "/v1/shops/<shop>/runs",
-    summary="The run log, newest first (?order: an id or number:1001, ?rule: runs that evaluated it, ?fired, "
-    "?event, ?customer, ?status, ?since, ?until, ?limit, ?next)",
-)
-def list_runs(shop: str) -> dict[str, Any]:
-    q = router.current_event.query_string_parameters or {}
+@router.get("/v1/shops/<shop>/runs", summary="The run log, newest first, filtered and paged")
+def list_runs(
+    shop: str,
+    order: Annotated[Text, Query(description="an order id or number:1001[@channel]: that order's runs")] = None,
+    rule: Annotated[Text, Query(description="a rule id: the runs whose event it waits for, fired or not")] = None,
+    fired: Annotated[Text, Query(description="true or false: whether the rule (or any rule) fired")] = None,
+    event: Annotated[Text, Query(description="a trigger event, e.g. order.paid")] = None,
+    customer: Annotated[Text, Query(description="a customer id")] = None,
+    status: Annotated[Text, Query(description=", ".join(runs.STATUSES))] = None,
+    since: Annotated[Text, Query(description="received at or after this ISO time")] = None,
+    until: Annotated[Text, Query(description="received at or before this ISO time")] = None,
+    limit: Limit = None,
+    next_token: Next = None,
+) -> dict[str, Any]:
     shop_id = shop_of(router).id
-    fired = q.get("fired")
     if fired is not None and fired not in _BOOLEAN:
         raise InvalidInput("invalid filter", [Problem("$.fired", "true or false")])
     return runs.search_runs(
         shop_id,
-        event=q.get("event"),
-        order_id=resolve_order_id(shop_id, q["order"]) if q.get("order") else None,
-        customer_id=q.get("customer"),
-        rule=q.get("rule"),
+        event=event,
+        order_id=resolve_order_id(shop_id, order) if order else None,
+        customer_id=customer,
+        rule=rule,
         fired=_BOOLEAN.get(fired or ""),
-        status=q.get("status"),
-        since=q.get("since"),
-        until=q.get("until"),
-        limit=page_limit(q.get("limit")),
-        token=q.get("next"),
+        status=status,
+        since=since,
+        until=until,
+        limit=page_limit(limit),
+        token=next_token,
     )
 
 
