@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..store.invoices import load_invoice
 from ..store.shops import authenticate
-from .adapters import Ping, adapter_for, stripe
+from .adapters import Ping, Skipped, adapter_for, stripe
 from .adapters.body import parse_json
 from .invoices import parse_invoice_event, process_invoice, process_subscription_event
 from .orders import process_order
@@ -17,13 +17,13 @@ from .run_writer import IngestResult, event_id_for
 
 if TYPE_CHECKING:
     from ..model.shop import Shop
-    from .adapters import Ping
+    from .adapters import Ping, Skipped
     from .adapters.stripe import Ignored
 
 
 def receive_event(
     shop_id: str, platform: str, headers: dict[str, str], raw: bytes, *, now: datetime | None = None
-) -> IngestResult | Ping:
+) -> IngestResult | Ping | Skipped:
     """POST /v1/shops/{shop}/events/{platform}: authenticate, read the platform's body, process once.
 
     Unknown platform 404; missing or wrong key or signature 401 (before anything is read);
@@ -38,7 +38,7 @@ def receive_event(
     if platform == "regelwerk" and _is_invoice_event(raw):
         return _invoice_event(shop, lower, raw)
     delivery = adapter.parse(shop, lower, raw)
-    if isinstance(delivery, Ping):
+    if isinstance(delivery, Ping | Skipped):
         return delivery
     event_id = event_id_for(shop.id, platform, delivery.delivery_key, raw)
     return process_order(

@@ -71,10 +71,26 @@ class Ping:
         return {"ping": True, "platform": self.platform, "webhook_id": self.webhook_id}
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A delivery with nothing to do (a refund of an order Regelwerk has not seen): answered 200 so
+    that the platform does not retry it or disable the webhook; nothing is written."""
+
+    platform: str
+    reason: str
+
+    @property
+    def status_code(self) -> int:
+        return 200
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ignored": self.reason, "platform": self.platform}
+
+
 class Adapter(Protocol):
     def authenticate(self, shop_id: str, headers: dict[str, str], raw: bytes, now: datetime) -> Shop: ...
 
-    def parse(self, shop: Shop, headers: dict[str, str], raw: bytes) -> Delivery | Ping: ...
+    def parse(self, shop: Shop, headers: dict[str, str], raw: bytes) -> Delivery | Ping | Skipped: ...
 
 
 def adapter_for(platform: str) -> Adapter:

@@ -43,7 +43,8 @@ from ...errors import InvalidInput, Problem
 from ...model.money import unit_price
 from ...model.order import Order
 from ...model.shop import Shop
-from . import Delivery, by_signature, mapped_status, slug
+from ...store.orders import load_order
+from . import Delivery, Skipped, by_signature, mapped_status, slug
 from .body import Body, address, build_order, language, name_of, parse_object
 
 PLATFORM = "shopify"
@@ -88,8 +89,40 @@ def authenticate(shop_id: str, headers: dict[str, str], raw: bytes, now: datetim
     return by_signature(shop_id, PLATFORM, raw, headers, header=SIGNATURE_HEADER, encoding="base64", now=now)
 
 
-def parse(shop: Shop, headers: dict[str, str], raw: bytes) -> Delivery:
+REFUNDS_CREATE = "refunds/create"
+
+
+def _refund_delivery(shop: Shop, headers: dict[str, str], raw: bytes) -> Delivery | Skipped:
+    """``refunds/create``: the body is the refund, with its ``order_id``. It joins the stored order's
+    refunds (the order as last imported, so the refund fires ``order.refunded`` once, as it would
+    from the next ``orders/updated``, which carries it too). A refund of an order Regelwerk has not
+    imported is answered 200 and written nowhere: the order's own webhook brings it with the order."""
+    payload = parse_object(raw, PLATFORM)
+    if set(payload) == {"refund"} and isinstance(payload["refund"], dict):
+        payload = payload["refund"]
+    b = Body(payload)
+    order_id = b.text("order_id", required=True)
+    if order_id is None:
+        raise InvalidInput("the body is not a Shopify refund", b.problems)
+    stored = load_order(shop.id, order_id)
+    if stored is None:
+        return Skipped(PLATFORM, f"refund of order {order_id}, which has not been imported")
+    money = _Money(stored.currency, stored.shop_money.currency if stored.shop_money else stored.currency)
+    refund = _refund(b, money, included=None)  # taxes_included is not in the body: the money given back tells
+    if b.problems:
+        raise InvalidInput("the body is not a Shopify refund", b.problems)
+    if refund is None or any(r.id == refund["id"] for r in stored.refunds):
+        return Skipped(PLATFORM, "no money given back, or this refund is already on the order")
+    data = stored.model_dump(mode="json") | {"updated_at": refund["created_at"].isoformat()}
+    data["refunds"] = data["refunds"] + [{k: (v.isoformat() if k == "created_at" else v) for k, v in refund.items()}]
+    order = build_order(PLATFORM, data, b, {"$.refunds": "$"})
+    return Delivery(order=order, delivery_key=headers.get("x-shopify-webhook-id"), topic=REFUNDS_CREATE, raw=payload)
+
+
+def parse(shop: Shop, headers: dict[str, str], raw: bytes) -> Delivery | Skipped:
     topic = headers.get("x-shopify-topic")
+    if topic == REFUNDS_CREATE:
+        return _refund_delivery(shop, headers, raw)
     if topic and not topic.startswith("orders/"):
         raise InvalidInput(
             "not an order webhook",
@@ -185,17 +218,23 @@ def to_order(shop: Shop, payload: dict[str, Any]) -> Order:
     return build_order(PLATFORM, data, b, _SOURCES)
 
 
-def _refund(r: Body, money: _Money, *, included: bool) -> dict[str, Any] | None:
+def _refund(r: Body, money: _Money, *, included: bool | None) -> dict[str, Any] | None:
     """A refund as Shopify recorded it: the money given back is its successful ``refund``
     transactions; ``refund_line_items`` (their subtotal, plus their tax when taxes are excluded)
     and shipping refunds (``order_adjustments`` of kind ``shipping_refund``) say for what.
-    A refund that gave no money back (a restock only) is none."""
+    ``included`` None (a refund without its order's ``taxes_included``): whichever reading adds
+    up to the money given back. A refund that gave no money back (a restock only) is none."""
     paid_back = [
         t for t in r.children("transactions") if t.text("kind") == "refund" and t.text("status") in ("success", None)
     ]
     amount = _sum(paid_back, "amount", money) if paid_back else None
     lines: list[dict[str, Any]] = []
-    for item in r.children("refund_line_items"):
+    items = r.children("refund_line_items")
+    if included is None:
+        subtotals = _sum(items, "subtotal", money)
+        with_tax = subtotals + _sum(items, "total_tax", money)
+        included = amount is None or abs(subtotals - amount) <= abs(with_tax - amount)
+    for item in items:
         line = item.child("line_item")
         subtotal = money.amount(item, "subtotal") or Decimal(0)
         tax = money.amount(item, "total_tax") or Decimal(0)
