@@ -160,12 +160,16 @@ def _local_invoker():
 
 def cmd_runs(args: argparse.Namespace) -> int:
     _target(args)
-    from regelwerk.store.runs import list_runs
+    from regelwerk.store.runs import search_runs
     from regelwerk.store.shops import get_shop
 
-    get_shop(args.shop)  # an unknown shop is an error, not an empty log
+    from .records import resolve_order
 
-    for run in reversed(list_runs(args.shop, limit=args.limit)):
+    get_shop(args.shop)  # an unknown shop is an error, not an empty log
+    order = resolve_order(args.shop, args.order) if args.order else None
+    fired = {"true": True, "false": False}.get(args.fired or "")
+    found = search_runs(args.shop, order_id=order, rule=args.rule, fired=fired, limit=args.limit)["runs"]
+    for run in reversed(found):
         print(describe_run(run))
     return 0
 
@@ -395,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("runs", help="show a shop's run log: why each rule did or did not fire")
     p.add_argument("shop")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--order", help="one order's runs: its id or number (1001, number:1001@shopify)")
+    p.add_argument("--rule", help="the runs whose event this rule waits for")
+    p.add_argument("--fired", choices=["true", "false"], help="with --rule: where it fired, or did not")
     targeted(p)
     p.set_defaults(func=cmd_runs)
 

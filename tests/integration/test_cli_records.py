@@ -99,3 +99,16 @@ def test_reindex_puts_records_stored_before_the_indexes_into_them(cli):  # noqa:
     assert "1001" in out  # the time is UTC in the index now
     assert "invoice-paid-orders" in cli("order", "demo", "1001")[1]
     assert cli("reindex", "demo")[1].strip() == "indexed 0 order(s), 0 invoice(s), 0 run(s) of shop demo"
+
+
+def test_runs_answers_why_a_rule_did_not_fire_for_an_order(cli):  # noqa: F811
+    for n in (1, 2):
+        cli.shop.post(order_event(n))
+    cli.shop.drain()
+    code, out = cli("runs", "demo", "--order", "1002", "--rule", "invoice-paid-orders", "--fired", "false")
+    assert code == 0
+    assert out.startswith("20") and "  1002  " in out.splitlines()[0] and "1001" not in out
+    [line] = [x for x in out.splitlines() if "invoice-paid-orders" in x]
+    assert "skip  invoice-paid-orders: conditions not met" in line and "order.shipping_address.country" in line
+    code, out = cli("runs", "demo", "--order", "1001", "--rule", "invoice-paid-orders", "--fired", "false")
+    assert code == 0 and out == ""
