@@ -194,6 +194,8 @@ def test_why_a_rule_did_not_fire_for_an_order_is_one_query(admin):
     assert {r["order_number"] for r in runs(rule="invoice-paid-orders")} == {"1001", "1002"}
     assert {r["order_number"] for r in runs(rule="invoice-paid-orders", fired="true")} == {"1001"}
     assert runs(rule="no-such-rule") == []
+    assert len(runs(rule="invoice-paid-orders", since="2000-01-01T01:00:00+01:00")) == 2
+    assert runs(rule="invoice-paid-orders", until="2000-01-01") == []
 
 
 def post_invoices(shop, *bodies: dict) -> None:
@@ -266,6 +268,8 @@ def test_bad_input_is_refused_naming_the_field(admin):
         ("/invoices", {"until": "1.1.2026"}, 422, "$.until"),
         ("/runs", {"next": token}, 400, "$.next"),
         ("/runs", {"fired": "maybe"}, 422, "$.fired"),
+        ("/runs", {"since": "yesterday"}, 422, "$.since"),
+        ("/runs", {"limit": "²"}, 422, "$.limit"),
         ("/orders/number:", None, 422, "$.id"),
     ]
     for path, query, code, field in cases:

@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from ...errors import InvalidInput, Problem
 from ...store import runs
-from ...store.lookup import page_limit
+from ...store.lookup import page_limit, window
 from ...store.orders import resolve_order_id
 from . import shop_of
-from .orders import Limit, Next, Text
+from .orders import Limit, Next, Since, Text, Until
 
 router = Router()
 _BOOLEAN = {"true": True, "false": False}
@@ -27,14 +27,15 @@ def list_runs(
     event: Annotated[Text, Query(description="a trigger event, e.g. order.paid")] = None,
     customer: Annotated[Text, Query(description="a customer id")] = None,
     status: Annotated[Text, Query(description=", ".join(runs.STATUSES))] = None,
-    since: Annotated[Text, Query(description="received at or after this ISO time")] = None,
-    until: Annotated[Text, Query(description="received at or before this ISO time")] = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = None,
     next_token: Next = None,
 ) -> dict[str, Any]:
     shop_id = shop_of(router).id
     if fired is not None and fired not in _BOOLEAN:
         raise InvalidInput("invalid filter", [Problem("$.fired", "true or false")])
+    since, until = window(since, until)  # UTC, as the run log's times are
     return runs.search_runs(
         shop_id,
         event=event,
