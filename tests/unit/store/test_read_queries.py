@@ -1,7 +1,9 @@
-"""The read routes' data access: every list and lookup is a Query on an index (or a read by key), never a Scan."""
+"""The read routes' data access (and the simulation's): every list and lookup is a Query on an index (or a read
+by key), never a Scan."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -31,10 +33,12 @@ def operations(demo_shop, monkeypatch) -> list[tuple[str, str | None]]:
 
 
 def test_every_list_and_lookup_queries_an_index_and_never_scans(operations):
+    from regelwerk.api.dryrun import simulate
     from regelwerk.api.records import invoice_detail, order_detail
     from regelwerk.store.invoices import list_invoices
     from regelwerk.store.orders import list_orders
     from regelwerk.store.runs import search_runs
+    from regelwerk.store.shops import get_shop
 
     # Given orders 1001 and 1002 and an invoice of 1001; When every filter path is read
     assert len(list_orders("demo")["orders"]) == 2
@@ -49,6 +53,8 @@ def test_every_list_and_lookup_queries_an_index_and_never_scans(operations):
     assert search_runs("demo", rule="thank-you", fired=True)["runs"]
     assert order_detail("demo", "number:1001@shopify")["runs"]
     assert invoice_detail("demo", "number:RE-1")["runs"]
+    window = {"since": datetime(2026, 11, 1, tzinfo=UTC), "until": datetime(2026, 12, 1, tzinfo=UTC)}
+    assert simulate(get_shop("demo"), rule_id="thank-you", **window)["orders_considered"] == 2
     # Then nothing scanned, and each Query read the index its path is for
     names = [op for op, _ in operations]
     assert "Scan" not in names

@@ -158,9 +158,14 @@ def simulate(
     actions: dict[str, int] = {}
     reasons: dict[str, int] = {}
     sample_out: list[dict[str, Any]] = []
-    condition = OrderItem.created_at.between(since.astimezone(UTC).isoformat(), until.astimezone(UTC).isoformat())
-    results = OrderItem.query(
-        shop.id, filter_condition=condition, last_evaluated_key=paging.decode(shop.id, token), page_size=200
+    low, high = since.astimezone(UTC).isoformat(), until.astimezone(UTC).isoformat()
+    scope = f"simulate:by-created:{low}:{high}"  # its token goes on in this window only
+    # the by-created index reads the window's orders only (created_at is UTC there), not the shop's all
+    results = OrderItem.by_created.query(
+        shop.id,
+        OrderItem.created_at.between(low, high),
+        last_evaluated_key=paging.decode(shop.id, token, scope),
+        page_size=200,
     )
     for item in results:
         considered += 1
@@ -192,7 +197,7 @@ def simulate(
             reasons[key] = reasons.get(key, 0) + 1
         if considered >= MAX_SIMULATED:
             break
-    next_token = paging.encode(shop.id, results.last_evaluated_key) if considered >= MAX_SIMULATED else None
+    next_token = paging.encode(shop.id, results.last_evaluated_key, scope) if considered >= MAX_SIMULATED else None
     return {
         "rule": compiled.rule.id,
         "event": event_type,

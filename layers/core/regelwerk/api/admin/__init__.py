@@ -1,5 +1,6 @@
-"""The admin API: one Powertools Router per resource (shop, rules, templates, runs), each route a few lines
-over a domain function. Every route needs an admin-scope key of the shop in the path."""
+"""The admin API: one Powertools Router per resource (shop, rules, templates, runs, tasks, customers, orders,
+invoices), each route a few lines over a domain function. Every route needs an admin-scope key of the shop in
+the path."""
 
 from __future__ import annotations
 
