@@ -256,11 +256,15 @@ def test_invoice_pdf_shows_shipping_and_tax_per_rate() -> None:
     # When the invoice of the two-rate order is rendered
     text = page_text(invoice(make_ctx())[0])
 
-    # Then the customer sees shipping, the VAT of each rate (with its share of shipping) and the total
+    # Then the customer sees shipping, the total, and per rate (with its share of shipping) the net
+    # amount, the VAT and the gross: a table now, as §14(4) UStG asks for the net amount per rate too
+    # (the invoice used to print only "USt. 7 % 4,39 €")
     assert "Versand 4,90 €" in text
-    assert "USt. 7 % 4,39 €" in text
-    assert "USt. 19 % 14,79 €" in text
     assert "Gesamtbetrag 159,80 €" in text
+    assert "USt.-Satz Nettobetrag USt. Bruttobetrag" in text
+    assert "7 % 62,79 € 4,39 € 67,18 €" in text
+    assert "19 % 77,83 € 14,79 € 92,62 €" in text
+    assert "Summe 140,62 € 19,18 € 159,80 €" in text
 
 
 def test_paid_invoice_xml_says_nothing_is_due() -> None:
@@ -282,7 +286,8 @@ def test_other_documents_stay_plain_pdfs() -> None:
     # Given an unpaid order
     ctx = make_ctx()
 
-    for kind in ("delivery_note", "payment_reminder", "credit_note"):
+    # (a credit note is no longer one of them: it carries its EN 16931 XML, see test_credit_note.py)
+    for kind in ("delivery_note", "payment_reminder"):
         # When another document of it is rendered
         pdf, _ = render_document(kind, ctx, FONTS)
 

@@ -36,7 +36,7 @@ LABELS = {
         "invoice": "Rechnung",
         "delivery_note": "Lieferschein",
         "payment_reminder": "Zahlungserinnerung",
-        "credit_note": "Gutschrift",
+        "credit_note": "Rechnungskorrektur",
         "number": "Nummer",
         "date": "Datum",
         "order": "Bestellung",
@@ -89,6 +89,33 @@ LABELS = {
         "total_due": "Jetzt zu zahlen",
         "reference": "Verwendungszweck",
         "pay_online": "Oder bezahlen Sie online",
+        # the order documents' legal content (§14(4) UStG)
+        "credit_note_file": "Gutschrift",
+        "pos": "Pos.",
+        "vat_rate": "USt.-Satz",
+        "net_amount": "Nettobetrag",
+        "vat_amount": "USt.",
+        "gross_amount": "Bruttobetrag",
+        "sum": "Summe",
+        "order_number": "Bestellnummer",
+        "buyer_vat_id": "Ihre USt-IdNr.",
+        "seller_vat_id": "Unsere USt-IdNr.",
+        "tax_number": "Steuernummer",
+        "registry": "Registergericht",
+        "directors": "Geschäftsführung",
+        "page": "Seite {n} von {nb}",
+        "corrects": "Zur Rechnung",
+        "corrects_text": "Wir korrigieren unsere Rechnung {number} vom {issued} wie folgt.",
+        "corrects_order": "Wir korrigieren unsere Rechnung zur Bestellung {order} wie folgt.",
+        "reason": "Grund",
+        "refund": "Erstattung",
+        "refunded_on": "Der Betrag von {amount} wurde am {day} erstattet.",
+        "credit_total": "Gutschriftsbetrag",
+        "tax_in": "Umsatzsteuer in {currency}",
+        "exemption_small_business": "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.",
+        "exemption_reverse_charge": "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)",
+        "exemption_export": "Steuerfreie Ausfuhrlieferung",
+        "both_vat_ids": "USt-IdNr. des Leistenden: {seller}, USt-IdNr. des Leistungsempfängers: {buyer}",
     },
     "en": {
         "invoice": "Invoice",
@@ -146,6 +173,33 @@ LABELS = {
         "total_due": "Total now due",
         "reference": "Reference",
         "pay_online": "Or pay online",
+        # the order documents' legal content (Art. 226 VAT directive)
+        "credit_note_file": "Credit_note",
+        "pos": "No.",
+        "vat_rate": "VAT rate",
+        "net_amount": "Net amount",
+        "vat_amount": "VAT",
+        "gross_amount": "Gross amount",
+        "sum": "Total",
+        "order_number": "Order number",
+        "buyer_vat_id": "Your VAT ID",
+        "seller_vat_id": "Our VAT ID",
+        "tax_number": "Tax number",
+        "registry": "Registry court",
+        "directors": "Managing directors",
+        "page": "Page {n} of {nb}",
+        "corrects": "Corrects invoice",
+        "corrects_text": "This credit note corrects our invoice {number} of {issued} as follows.",
+        "corrects_order": "This credit note corrects our invoice for order {order} as follows.",
+        "reason": "Reason",
+        "refund": "Refund",
+        "refunded_on": "The amount of {amount} was refunded on {day}.",
+        "credit_total": "Total credited",
+        "tax_in": "VAT in {currency}",
+        "exemption_small_business": "VAT exempt under § 19 UStG (small business).",
+        "exemption_reverse_charge": "Reverse charge: VAT to be accounted for by the recipient",
+        "exemption_export": "Export outside the EU, VAT exempt",
+        "both_vat_ids": "Supplier's VAT ID: {seller}, customer's VAT ID: {buyer}",
     },
 }
 
@@ -161,17 +215,46 @@ def _language(ctx: dict[str, Any]) -> str:
     return "en"
 
 
+FOOTER_MM = 24  # the footer's height from the bottom edge: page number and three lines of legal details
 QR_MM = 30  # EPC QR codes should print at least 2 cm wide; 30 mm keeps a phone camera at ease
 _fonts: dict[tuple[Path, str], tuple[TTFFont, bytes]] = {}  # parsed once per warm container
 
 
 class _Document(FPDF):
-    def __init__(self, font_dir: Path, compliance: str | None = None):
+    def __init__(
+        self,
+        font_dir: Path,
+        compliance: str | None = None,
+        *,
+        footer_lines: list[str] | None = None,
+        page_label: str | None = None,
+    ):
         super().__init__(format="A4", enforce_compliance=compliance)
         self._add_parsed_font("DejaVu", "", font_dir / "DejaVuSans.ttf")
         self._add_parsed_font("DejaVu", "B", font_dir / "DejaVuSans-Bold.ttf")
         self.set_font("DejaVu", size=10)
-        self.set_auto_page_break(True, margin=20)
+        self.footer_lines = footer_lines or []
+        self.page_label = page_label
+        if page_label:
+            self.alias_nb_pages()  # "{nb}": the page count, filled in when the document is done
+        self.set_auto_page_break(True, margin=FOOTER_MM + 4 if self.footer_lines or page_label else 20)
+
+    def footer(self) -> None:
+        """The seller's legal details (§14(4) UStG, §35a GmbHG) and "Page n of m" on every page."""
+        if not self.footer_lines and not self.page_label:
+            return
+        family, style, size = self.font_family, self.font_style, self.font_size_pt
+        self.set_y(-FOOTER_MM)
+        self.set_font("DejaVu", size=7)
+        if self.page_label:
+            self.cell(0, 3.5, self.page_label.format(n=self.page_no(), nb="{nb}"), align="R")
+            self.ln(4)
+        if self.footer_lines:
+            self.set_draw_color(160)
+            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+            self.ln(1)
+            self.multi_cell(0, 3.2, "\n".join(self.footer_lines), align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(family, style, size)
 
     def _add_parsed_font(self, family: str, style: str, path: Path) -> None:
         """``add_font`` with the TTF parsed once per container instead of once per document (~5 ms a document).
@@ -225,21 +308,41 @@ def _letterhead(pdf: FPDF, shop: dict[str, Any]) -> None:
     pdf.ln(8)
 
 
-def _address_lines(address: dict[str, Any]) -> list[str]:
+def _address_lines(address: dict[str, Any], home: str | None = None) -> list[str]:
+    """An address as a letter prints it; with ``home`` (the sender's country) DIN 5008's way: no
+    country at home, the country's name in capitals abroad."""
     street = " ".join(p for p in (address.get("street"), address.get("house_number")) if p)
+    country = address.get("country")
+    if home and country:
+        country = None if country == home else _country_name(country).upper()
     lines = (
         address.get("company"),
         address.get("name"),
         street,
         address.get("street2"),
         " ".join(p for p in (address.get("zip"), address.get("city")) if p),
-        address.get("country"),
+        country,
     )
     return [line for line in lines if line]
 
 
+def _country_name(code: str) -> str:
+    try:
+        return str(Locale.parse(current_locale.locale).territories.get(code, code))
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
 def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[bytes, str]:
-    """Render one order document, or a dunning letter for an invoice; returns (PDF bytes, language)."""
+    """Render one order document, or a dunning letter for an invoice; returns (PDF bytes, language).
+
+    Order documents carry what §14(4) UStG and Art. 226 of the VAT directive ask of an invoice: the
+    seller's name, address, VAT id or tax number and registry details in a footer on every page,
+    the buyer's name and address in the window of a DIN 5008 form B envelope (with the buyer's VAT
+    id for a business), number, date, date of delivery, each item's quantity and description,
+    net amount, rate and VAT per rate, the total and the payment terms. An invoice and a credit
+    note embed their EN 16931 XML (PDF/A-3B, Factur-X).
+    """
     if kind == "dunning_letter":
         return _render_dunning_letter(ctx, font_dir)
     order = ctx.get("order")
@@ -256,136 +359,349 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     allocated = ctx.get("document") or {}
     number = allocated.get("number") or f"{prefix}-{order['number']}"
     issued_on = date.fromisoformat(allocated["issued_on"]) if allocated.get("issued_on") else None
-    invoice = kind == "invoice"
+    credit = kind == "credit_note"
+    e_invoice = kind in ("invoice", "credit_note")  # documents that carry EN 16931 XML
+    case = einvoice.vat_case(ctx)
+    refund = ctx.get("refund") or {}
     figures = None
-    due: date | None = None
-    delivered: date | None = None
-    if invoice:
+    if credit and not refund:
+        raise ActionFailed("a credit_note is made for a refund: the event has none")
+    if kind == "invoice":
         try:
-            figures = einvoice.breakdown(order)
+            figures = einvoice.breakdown(order, case)
         except ValueError as exc:
             raise ActionFailed(f"invoice {number}: {exc}") from exc
+    elif credit:
+        try:
+            figures = einvoice.credit_note_breakdown(refund, order, case, label=t["refund"])
+        except (KeyError, ValueError) as exc:
+            raise ActionFailed(f"credit note {number}: {exc}") from exc
+    elif kind == "payment_reminder":
+        try:
+            figures = einvoice.breakdown(order, case)
+        except ValueError:
+            figures = None  # a reminder of an order that does not add up still lists what it charged
 
-    # a Factur-X invoice must be PDF/A-3: fpdf2 then adds the sRGB output intent and the XMP it needs
-    pdf = _Document(font_dir, "PDF/A-3B" if invoice else None)
+    # a Factur-X document must be PDF/A-3: fpdf2 then adds the sRGB output intent and the XMP it needs
+    pdf = _Document(
+        font_dir,
+        "PDF/A-3B" if e_invoice else None,
+        footer_lines=legal_lines(shop, t),
+        page_label=t["page"],
+    )
+    pdf.set_margins(LEFT_MM, 10, RIGHT_MM)
     pdf.add_page()
     _letterhead(pdf, shop)
-    address = order.get("billing_address") if kind == "invoice" else order.get("shipping_address")
+    address = order.get("billing_address") if e_invoice else order.get("shipping_address")
     address = address or order.get("billing_address") or order.get("shipping_address") or {}
-    pdf.set_font("DejaVu", size=10)
-    for line in _address_lines(address):
-        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    pdf.set_font("DejaVu", "B", 16)
-    pdf.cell(0, 10, t[kind], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", size=10)
+    customer = order.get("customer") or {}
+    person = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p)
+    home = einvoice.seller_country(shop)
+    _window_address(pdf, shop, _address_lines(address, home) or [person or customer.get("email") or ""])
+
     numbering = shop.get("numbering") or {}
-    header = f"{t['number']}: {number}    {t['order']}: {order['number']}    "
-    if invoice:
-        issued_on = issued_on or _local_date(None, current_locale.tz)
-        delivered = delivery_date(order, numbering, current_locale.tz)
-        header += f"{t['invoice_date']}: {_day(issued_on)}"
-        pdf.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(
-            0,
-            5,
-            f"{t['order_date']}: {date_filter(order.get('created_at'))}    "
-            f"{t['delivery_date']}: {_day(delivered) if delivered else '-'}",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+    tz = current_locale.tz
+    delivered = delivery_date(order, numbering, tz) if e_invoice else None
+    if e_invoice:
+        issued_on = issued_on or _local_date(None, tz)
+    corrects = allocated.get("corrects") if credit else None
+    info = [(t["invoice_number"] if kind == "invoice" else t["number"], number)]
+    if issued_on:
+        info.append((t["invoice_date"] if kind == "invoice" else t["date"], _day(issued_on)))
     else:
-        header += f"{t['date']}: {date_filter(order.get('created_at'))}"
-        pdf.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    with_prices = kind != "delivery_note"
-    widths = (25, 85, 15, 30, 30) if with_prices else (35, 130, 20)
-    heads = [t["sku"], t["item"], t["qty"]] + ([t["unit"], t["total"]] if with_prices else [])
-    pdf.set_font("DejaVu", "B", 9)
-    for w, h in zip(widths, heads, strict=False):
-        pdf.cell(w, 7, h, border="B", align="R" if h in (t["qty"], t["unit"], t["total"]) else "L")
-    pdf.ln()
-    pdf.set_font("DejaVu", size=9)
-    taxes: dict[str, Decimal] = {}
-    terms = None
+        info.append((t["date"], date_filter(order.get("created_at"))))
+    if corrects:
+        info.append((t["corrects"], corrects["number"]))
+        if corrects.get("issued_on"):
+            info.append((t["invoice_date"], _day(date.fromisoformat(corrects["issued_on"]))))
+    if e_invoice:
+        info.append((t["delivery_date"], _day(delivered) if delivered else "-"))
+    info.append((t["order_number"], str(order["number"])))
+    info.append((t["order_date"], date_filter(order.get("created_at"))))
+    if case.buyer_vat_id and kind != "delivery_note":
+        info.append((t["buyer_vat_id"], case.buyer_vat_id))
+    if e_invoice:
+        tax_number = einvoice.seller_tax_number(shop)
+        if case.seller_vat_id:
+            info.append((t["seller_vat_id"], case.seller_vat_id))
+        elif tax_number:
+            info.append((t["tax_number"], tax_number))
+    _info_block(pdf, info)
+
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.cell(0, 8, t[kind], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", size=10)
+    if credit:
+        if corrects:
+            issued = _day(date.fromisoformat(corrects["issued_on"])) if corrects.get("issued_on") else "-"
+            text = t["corrects_text"].format(number=corrects["number"], issued=issued)
+        else:
+            text = t["corrects_order"].format(order=order["number"])
+        if refund.get("reason"):
+            text += f" {t['reason']}: {refund['reason']}"
+        pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
     currency = order["currency"]
-    for item in order.get("line_items") or []:
-        row = [item.get("sku") or "", item["name"][:60], quantity_text(item)]
-        if with_prices:
-            row += [unit_price_text(item["unit_price"]), money_filter(item["total"])]
-            rate = Decimal(item.get("tax_rate") or "0")
-            gross = Decimal(item["total"]["amount"])
-            taxes[str(rate)] = taxes.get(str(rate), Decimal(0)) + gross - gross / (1 + rate / 100)
-        for i, (w, v) in enumerate(zip(widths, row, strict=False)):
-            pdf.cell(w, 6, v, align="R" if i >= 2 else "L")
-        pdf.ln()
-    if figures is not None:
-        # the invoice shows the figures its XML states: shipping and discounts, VAT per rate including their share
-        for key, sign in (("shipping", 1), ("surcharge", 1), ("discount", -1)):
-            amount = figures.gross_of(key)
-            if amount:
-                pdf.cell(sum(widths[:-1]), 6, t[key], align="R")
-                pdf.cell(widths[-1], 6, money_filter({"amount": str(sign * amount), "currency": currency}), align="R")
-                pdf.ln()
-        taxes = {str(group.rate): group.tax for group in figures.taxes}  # by rate, lowest first
-    if with_prices:
+    sign = Decimal(-1) if credit else Decimal(1)  # a credit note shows what it takes back as negative amounts
+
+    def money(amount: Decimal) -> str:
+        return money_filter({"amount": str(amount or abs(amount)), "currency": currency})  # never "-0,00 €"
+
+    if kind == "delivery_note":
+        rows = [
+            [str(i), item.get("sku") or "", item["name"], quantity_text(item)]
+            for i, item in enumerate(order.get("line_items") or [], 1)
+        ]
+        _items_table(pdf, [t["pos"], t["sku"], t["item"], t["qty"]], rows, (10, 35, 95, 25), "RLLR")
+    elif figures is not None:
+        rows = []
+        for line in figures.lines:
+            item = {"quantity": str(line.quantity), "unit": line.unit}
+            unit_price = {"amount": str(sign * line.gross / line.quantity), "currency": currency}
+            rows.append(
+                [
+                    str(line.position),
+                    line.sku or "",
+                    line.name,
+                    quantity_text(item),
+                    unit_price_text(unit_price),
+                    f"{_percent(line.rate)} %",
+                    money(sign * line.gross),
+                ]
+            )
+        heads = [t["pos"], t["sku"], t["item"], t["qty"], t["unit"], t["tax"], t["total"]]
+        _items_table(pdf, heads, rows, (11, 26, 50, 18, 24, 14, 22), "RLLRRRR")
+    else:  # a payment reminder of an order that does not add up: its lines as charged
+        rows = [
+            [
+                str(i),
+                item.get("sku") or "",
+                item["name"],
+                quantity_text(item),
+                unit_price_text(item["unit_price"]),
+                f"{_percent(Decimal(item.get('tax_rate') or '0'))} %",
+                money_filter(item["total"]),
+            ]
+            for i, item in enumerate(order.get("line_items") or [], 1)
+        ]
+        heads = [t["pos"], t["sku"], t["item"], t["qty"], t["unit"], t["tax"], t["total"]]
+        _items_table(pdf, heads, rows, (11, 26, 50, 18, 24, 14, 22), "RLLRRRR")
+
+    terms = None
+    due: date | None = None
+    if kind != "delivery_note":
+        _keep_together(pdf, 60 + 6 * len(figures.taxes if figures else ()))
         pdf.ln(2)
-        for rate_key, tax in taxes.items() if figures is not None else sorted(taxes.items()):
-            if tax:
-                pdf.cell(sum(widths[:-1]), 6, f"{t['tax']} {Decimal(rate_key).normalize()} %", align="R")
-                pdf.cell(
-                    widths[-1],
-                    6,
-                    money_filter({"amount": str(tax.quantize(Decimal("0.01"))), "currency": currency}),
-                    align="R",
-                    new_x="LMARGIN",
-                    new_y="NEXT",
-                )
-        pdf.set_font("DejaVu", "B", 10)
-        pdf.cell(sum(widths[:-1]), 7, t["gross"], align="R")
-        pdf.cell(widths[-1], 7, money_filter(order["total"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        if figures is not None:
+            for key, direction in (("shipping", 1), ("surcharge", 1), ("discount", -1)):
+                amount = figures.gross_of(key)
+                if amount:
+                    _sum_row(pdf, t[key], money(sign * direction * amount))
+        total = sign * figures.grand_total if figures is not None else Decimal(order["total"]["amount"])
+        _sum_row(pdf, t["credit_total"] if credit else t["gross"], money(total), bold=True)
+        if figures is not None:
+            _tax_table(pdf, figures, t, sign, money)
+            accounting = einvoice.tax_in_accounting_currency(order, figures, whole_order=not credit)
+            if accounting and case.category != "E":  # BT-111: the VAT in the shop's own currency
+                amount, books = accounting
+                pdf.set_font("DejaVu", size=8)
+                in_books = money_filter({"amount": str(sign * amount), "currency": books})
+                pdf.cell(0, 5, f"{t['tax_in'].format(currency=books)}: {in_books}", new_x="LMARGIN", new_y="NEXT")
+        if case.zero_rated:
+            pdf.ln(2)
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.multi_cell(0, 5, t[f"exemption_{case.kind}"], align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", size=9)
+            if case.kind == "reverse_charge":
+                both = t["both_vat_ids"].format(seller=case.seller_vat_id, buyer=case.buyer_vat_id)
+                pdf.multi_cell(0, 5, both, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", size=9)
-        if kind == "invoice" and order.get("paid_at"):
+        if credit:
+            when = _local_date(refund.get("created_at"), tz) if refund.get("created_at") else _local_date(None, tz)
+            terms = t["refunded_on"].format(
+                amount=money(figures.grand_total if figures else Decimal(0)), day=_day(when)
+            )
+        elif kind == "invoice" and order.get("paid_at"):
             terms = f"{t['paid']} {date_filter(order['paid_at'])}."
         elif kind in ("invoice", "payment_reminder") and shop.get("iban"):
             terms = f"{t['pay']}: {shop.get('name')}, IBAN {shop['iban']}" + (
                 f", BIC {shop['bic']}" if shop.get("bic") else ""
             )
-        if invoice and not order.get("paid_at") and Decimal(order["total"]["amount"]) > 0:
+        if kind == "invoice" and not order.get("paid_at") and Decimal(order["total"]["amount"]) > 0:
             days = int(numbering.get("payment_terms_days", 14))
-            due = due_date(issued_on or _local_date(None, current_locale.tz), days)
+            due = due_date(issued_on or _local_date(None, tz), days)
             terms = (t["pay_by"].format(due=_day(due)) if days else t["due_now"]) + (
                 f" {terms}" if terms else ""
             )  # EN 16931 wants terms or a due date on anything still to pay
         if terms:
-            pdf.ln(6)
+            pdf.ln(4)
             pdf.multi_cell(0, 5, terms, new_x="LMARGIN", new_y="NEXT")
-        payload = einvoice.invoice_qr_payload(ctx, number) if invoice else None
+        payload = einvoice.invoice_qr_payload(ctx, number) if kind == "invoice" else None
         if payload:
+            _keep_together(pdf, QR_MM + 8)
             pdf.ln(3)
             pdf.image(einvoice.epc_qr_image(payload), x=pdf.l_margin, w=QR_MM, h=QR_MM)
             pdf.set_font("DejaVu", size=7)
             pdf.cell(QR_MM, 4, t["scan_to_pay"], align="C", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", size=9)
-    pdf.ln(6)
-    pdf.cell(0, 5, t["thanks"], new_x="LMARGIN", new_y="NEXT")
-    if shop.get("tax_id"):
-        pdf.set_font("DejaVu", size=7)
-        pdf.cell(0, 5, f"{t['tax_id']}: {shop['tax_id']}", new_x="LMARGIN", new_y="NEXT")
+    if not credit:
+        pdf.ln(6)
+        pdf.cell(0, 5, t["thanks"], new_x="LMARGIN", new_y="NEXT")
     body = bytes(pdf.output())
-    if figures is not None:
+    if e_invoice and figures is not None and issued_on is not None:
+        labels = {key: t[key] for key in ("shipping", "discount", "surcharge")}
+        if case.zero_rated:
+            labels["exemption"] = t[f"exemption_{case.kind}"]
         xml = einvoice.invoice_xml(
             ctx,
             number,
-            issued_on or _local_date(None, current_locale.tz),
+            issued_on,
             due_date=due,
             delivered=delivered,
             terms=terms,
-            labels={key: t[key] for key in ("shipping", "discount", "surcharge")},
+            labels=labels,
             figures=figures,
+            credit_note=credit,
+            corrects=corrects,
+            settled=True if credit else None,  # a credit note states a refund the platform made
         )
         body = einvoice.embed_facturx(body, xml, lang=f"{lang}-{country}" if country else lang)
     return body, lang
+
+
+LEFT_MM, RIGHT_MM = 25, 20  # DIN 5008 margins
+ADDRESS_X, ADDRESS_Y, ADDRESS_W, ADDRESS_H = 20, 45, 85, 45  # form B's address field, from the sheet's edges
+INFO_X, INFO_Y = 125, 50  # form B's information block
+BODY_Y = 98.5  # where the letter's text begins
+
+
+def legal_lines(shop: dict[str, Any], t: dict[str, str]) -> list[str]:
+    """The seller's details for the footer: name and address; registry court and number and the
+    managing directors where the shop gives them; VAT id and tax number; the bank."""
+    legal = shop.get("legal") or {}
+    name = legal.get("company") or shop.get("name") or ""
+    lines = [" · ".join([name, *(a for a in shop.get("address_lines") or [] if a != name)])]
+    registry = []
+    if legal.get("registry_court") or legal.get("registry_number"):
+        registry.append(
+            f"{t['registry']}: " + " ".join(p for p in (legal.get("registry_court"), legal.get("registry_number")) if p)
+        )
+    if legal.get("managing_directors"):
+        registry.append(f"{t['directors']}: {', '.join(legal['managing_directors'])}")
+    taxes = []
+    vat_id, tax_number = einvoice.seller_vat_id(shop), einvoice.seller_tax_number(shop)
+    if vat_id:
+        taxes.append(f"{t['tax_id']} {vat_id}")
+    if tax_number:
+        taxes.append(f"{t['tax_number']} {tax_number}")
+    if shop.get("iban"):
+        taxes.append(f"IBAN {shop['iban']}" + (f" · BIC {shop['bic']}" if shop.get("bic") else ""))
+    return [line for line in (lines[0], " · ".join(registry), " · ".join(taxes)) if line]
+
+
+def _window_address(pdf: FPDF, shop: dict[str, Any], lines: list[str]) -> None:
+    """The recipient in the address field of a DIN 5008 form B letter (85 x 45 mm, 20 mm from the
+    left and 45 mm from the top edge), under the sender's one-line return address in small type."""
+    inner = ADDRESS_X + 5  # the field's own 5 mm margin: the text lines up with the letter's
+    pdf.set_xy(inner, ADDRESS_Y + 12)
+    pdf.set_font("DejaVu", size=6.5)
+    legal = shop.get("legal") or {}
+    sender = " · ".join([legal.get("company") or shop.get("name") or "", *(shop.get("address_lines") or [])[-1:]])
+    pdf.cell(ADDRESS_W - 5, 3.5, sender, border="B")
+    pdf.set_font("DejaVu", size=10)
+    pdf.set_xy(inner, ADDRESS_Y + 17.7)  # the address zone: 27.3 mm, up to 6 lines
+    for line in lines[:6]:
+        pdf.set_x(inner)
+        pdf.cell(ADDRESS_W - 5, 4.5, line, new_x="LEFT", new_y="NEXT")
+
+
+def _info_block(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
+    """Number, dates and references beside the address field; the text begins below both."""
+    pdf.set_font("DejaVu", size=8.5)
+    pdf.set_y(INFO_Y)
+    for label, value in rows:
+        pdf.set_x(INFO_X)
+        pdf.cell(32, 4.5, f"{label}:")
+        pdf.cell(pdf.w - pdf.r_margin - INFO_X - 32, 4.5, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin, max(BODY_Y, pdf.get_y() + 6))
+    pdf.set_font("DejaVu", size=10)
+
+
+def _items_table(pdf: FPDF, heads: list[str], rows: list[list[str]], widths: tuple[int, ...], align: str) -> None:
+    """The lines as a table whose cells wrap (a long SKU or name takes more lines, never overlaps)
+    and whose header repeats on every page."""
+    from fpdf.enums import TableBordersLayout, TableHeadingsDisplay
+
+    pdf.set_font("DejaVu", size=8.5)
+    aligns = tuple({"L": "LEFT", "R": "RIGHT"}[a] for a in align)
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        align="LEFT",
+        text_align=aligns,
+        line_height=4.2,
+        padding=(1, 1, 1, 1),
+        borders_layout=TableBordersLayout.SINGLE_TOP_LINE,
+        repeat_headings=TableHeadingsDisplay.ON_TOP_OF_EVERY_PAGE,
+        v_align="TOP",
+    ) as table:
+        table.row(heads)
+        for values in rows:
+            table.row(values)
+    pdf.set_font("DejaVu", size=10)
+
+
+def _keep_together(pdf: FPDF, height: float) -> None:
+    """A new page where what follows (the sums, the payment code) would not fit on this one."""
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+
+
+def _sum_row(pdf: FPDF, label: str, value: str, *, bold: bool = False) -> None:
+    pdf.set_font("DejaVu", "B" if bold else "", 10 if bold else 9)
+    pdf.set_x(pdf.w - pdf.r_margin - 95)
+    pdf.cell(65, 6 if bold else 5, label, align="R", border="T" if bold else 0)
+    pdf.cell(30, 6 if bold else 5, value, align="R", border="T" if bold else 0, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", size=9)
+
+
+def _tax_table(pdf: FPDF, figures: einvoice.Breakdown, t: dict[str, str], sign: Decimal, money: Any) -> None:
+    """Net amount, rate, VAT and gross per VAT rate (§14(4) no. 7 and 8 UStG); none under §19 UStG,
+    where no VAT is shown."""
+    if figures.case.category == "E":
+        return
+    pdf.ln(3)
+    widths = (30, 35, 30, 35)
+    pdf.set_font("DejaVu", "B", 8.5)
+    for width, head in zip(widths, (t["vat_rate"], t["net_amount"], t["vat_amount"], t["gross_amount"]), strict=True):
+        pdf.cell(width, 5, head, border="B", align="R")
+    pdf.ln()
+    pdf.set_font("DejaVu", size=8.5)
+    for group in figures.taxes:
+        cells = (
+            f"{_percent(group.rate)} %",
+            money(sign * group.basis),
+            money(sign * group.tax),
+            money(sign * group.gross),
+        )
+        for width, text in zip(widths, cells, strict=True):
+            pdf.cell(width, 5, text, align="R")
+        pdf.ln()
+    if len(figures.taxes) > 1:
+        basis, tax = figures.tax_basis_total, figures.tax_total
+        cells = (t["sum"], money(sign * basis), money(sign * tax), money(sign * (basis + tax)))
+        for width, text in zip(widths, cells, strict=True):
+            pdf.cell(width, 5, text, align="R", border="T")
+        pdf.ln()
+    pdf.set_font("DejaVu", size=9)
+
+
+def _percent(rate: Decimal) -> str:
+    """A VAT rate as the document's locale writes it: 7, 19, 5,5."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(rate.normalize(), locale=current_locale.locale, decimal_quantization=False)
 
 
 def delivery_date(order: dict[str, Any], numbering: dict[str, Any], tz: str) -> date | None:
@@ -615,4 +931,5 @@ def document_filename(kind: str, ctx: dict[str, Any], lang: str) -> str:
         level = _dunning_level(ctx)["level"]
         return f"{t['dunning_file']}-{level}-{ctx['invoice']['number']}.pdf".replace(" ", "_").replace("/", "-")
     number = (ctx.get("document") or {}).get("number") or ctx["order"]["number"]  # the invoice's own number
-    return f"{t[kind]}-{number}.pdf".replace(" ", "_").replace("/", "-")
+    name = t["credit_note_file"] if kind == "credit_note" else t[kind]
+    return f"{name}-{number}.pdf".replace(" ", "_").replace("/", "-")

@@ -185,6 +185,8 @@ class Shop(BaseModel):
     address_lines: list[str] = Field(default_factory=list, max_length=6)
     tax_id: str | None = Field(default=None, max_length=40)
     legal: LegalDetails | None = None
+    # small_business: §19 UStG, no VAT charged or shown (EN 16931 category E)
+    vat_regime: Literal["standard", "small_business"] = "standard"
     iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     # shown as the SMS sender where the country allows alphanumeric sender ids (3-11 letters/digits, one letter)
@@ -235,6 +237,7 @@ class Shop(BaseModel):
             "address_lines": self.address_lines,
             "tax_id": self.tax_id,
             "legal": self.legal.model_dump() if self.legal else None,
+            "vat_regime": self.vat_regime,
             "iban": self.iban,
             "bic": self.bic,
             "sms_sender_id": self.sms_sender_id,
