@@ -126,6 +126,17 @@ def test_a_refund_beyond_its_lines_credits_the_rest_as_a_refund_line() -> None:
     assert figures.grand_total == figures.tax_basis_total + figures.tax_total == Decimal("70.00")
 
 
+def test_a_line_refunded_by_amount_with_no_pieces_is_one_piece() -> None:
+    # Given a platform's refund of 10.00 off the grinder, with no pieces sent back
+    line = {"sku": "GR-2", "name": "Kaffeemühle „Gusto“", "quantity": "0", "total": money("10.00"), "tax_rate": "19"}
+    ctx = credit_ctx(refund(lines=[line], shipping=None, amount=money("10.00")))
+
+    pdf, root = credit_note(ctx)
+
+    assert "1 GR-2 Kaffeemühle „Gusto“ 1 -10,00 € 19 % -10,00 €" in text_of(pdf)
+    assert_en16931_sums(root, Decimal("10.00"))
+
+
 def test_lines_worth_more_than_the_refund_make_no_credit_note() -> None:
     ctx = credit_ctx(refund(amount=money("30.00")))
 

@@ -540,8 +540,12 @@ def credit_note_breakdown(
             "unit": unit,
         }
 
+    def pieces(line: Mapping[str, Any]) -> Decimal:  # a line refunded by amount alone may say 0 pieces
+        quantity = Decimal(str(line.get("quantity") or 1))
+        return quantity if quantity > 0 else Decimal(1)
+
     items = [
-        item(line.get("sku"), line["name"], line.get("quantity") or 1, _amount(line["total"]), line.get("tax_rate"))
+        item(line.get("sku"), line["name"], pieces(line), _amount(line["total"]), line.get("tax_rate"))
         for line in refund.get("lines") or []
     ]
     shipping = _amount(refund.get("shipping")).quantize(quantum, rounding=ROUND_HALF_UP)

@@ -417,7 +417,8 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     if e_invoice:
         info.append((t["delivery_date"], _day(delivered) if delivered else "-"))
     info.append((t["order_number"], str(order["number"])))
-    info.append((t["order_date"], date_filter(order.get("created_at"))))
+    if issued_on:  # else the document's date is the order's, said above
+        info.append((t["order_date"], date_filter(order.get("created_at"))))
     if case.buyer_vat_id and kind != "delivery_note":
         info.append((t["buyer_vat_id"], case.buyer_vat_id))
     if e_invoice:
