@@ -239,7 +239,8 @@ def test_small_business_shows_no_vat_and_says_why() -> None:
 
     # Then the PDF shows no VAT at all, but the legal note; the customer pays what the platform charged
     assert "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet." in text
-    assert "USt.-Satz" not in text and "USt-IdNr." not in text
+    assert "USt.-Satz" not in text and "USt-IdNr." not in text and "USt." not in text and "%" not in text
+    assert "1 ESP-1000 Espresso, 1 kg 2 32,50 € 65,00 €" in text
     assert "Gesamtbetrag 159,80 €" in text
     # And the XML puts every line at category E, 0 %, with the reason (BT-120; there is no VATEX code for §19)
     assert {e.text for e in root.xpath("//ram:CategoryCode", namespaces=NS)} == {"E"}

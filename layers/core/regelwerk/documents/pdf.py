@@ -455,39 +455,39 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
             for i, item in enumerate(order.get("line_items") or [], 1)
         ]
         _items_table(pdf, [t["pos"], t["sku"], t["item"], t["qty"]], rows, (10, 35, 95, 25), "RLLR")
-    elif figures is not None:
-        rows = []
-        for line in figures.lines:
-            item = {"quantity": str(line.quantity), "unit": line.unit}
-            unit_price = {"amount": str(sign * line.gross / line.quantity), "currency": currency}
-            rows.append(
+    else:
+        if figures is not None:
+            rows = [
                 [
                     str(line.position),
                     line.sku or "",
                     line.name,
-                    quantity_text(item),
-                    unit_price_text(unit_price),
+                    quantity_text({"quantity": str(line.quantity), "unit": line.unit}),
+                    unit_price_text({"amount": str(sign * line.gross / line.quantity), "currency": currency}),
                     f"{_percent(line.rate)} %",
                     money(sign * line.gross),
                 ]
-            )
-        heads = [t["pos"], t["sku"], t["item"], t["qty"], t["unit"], t["tax"], t["total"]]
-        _items_table(pdf, heads, rows, (11, 26, 50, 18, 24, 14, 22), "RLLRRRR")
-    else:  # a payment reminder of an order that does not add up: its lines as charged
-        rows = [
-            [
-                str(i),
-                item.get("sku") or "",
-                item["name"],
-                quantity_text(item),
-                unit_price_text(item["unit_price"]),
-                f"{_percent(Decimal(item.get('tax_rate') or '0'))} %",
-                money_filter(item["total"]),
+                for line in figures.lines
             ]
-            for i, item in enumerate(order.get("line_items") or [], 1)
-        ]
+        else:  # a payment reminder of an order that does not add up: its lines as charged
+            rows = [
+                [
+                    str(i),
+                    item.get("sku") or "",
+                    item["name"],
+                    quantity_text(item),
+                    unit_price_text(item["unit_price"]),
+                    f"{_percent(Decimal(item.get('tax_rate') or '0'))} %",
+                    money_filter(item["total"]),
+                ]
+                for i, item in enumerate(order.get("line_items") or [], 1)
+            ]
         heads = [t["pos"], t["sku"], t["item"], t["qty"], t["unit"], t["tax"], t["total"]]
-        _items_table(pdf, heads, rows, (11, 26, 50, 18, 24, 14, 22), "RLLRRRR")
+        if case.category == "E":  # §19 UStG: no VAT shown, not even a rate
+            heads, rows = heads[:5] + heads[6:], [row[:5] + row[6:] for row in rows]
+            _items_table(pdf, heads, rows, (11, 26, 64, 18, 24, 22), "RLLRRR")
+        else:
+            _items_table(pdf, heads, rows, (11, 26, 50, 18, 24, 14, 22), "RLLRRRR")
 
     terms = None
     due: date | None = None
