@@ -265,9 +265,8 @@ def test_small_business_is_a_shop_setting() -> None:
 
 
 def test_a_french_business_customer_gets_a_reverse_charge_invoice() -> None:
-    # Given a company in Paris with its French VAT id (read from the order where the order model carries it)
-    ctx = make_ctx(LEGAL, billing_address=PARIS, shipping_address=PARIS) | NUMBERED
-    ctx["order"]["buyer_vat_id"] = "FR40303265045"
+    # Given a company in Paris that ordered with its French VAT id
+    ctx = make_ctx(LEGAL, billing_address=PARIS, shipping_address=PARIS, buyer_vat_id="FR40303265045") | NUMBERED
 
     pdf, root = invoice(ctx)
     text = text_of(pdf)
