@@ -132,9 +132,11 @@ def test_payment_reminder_is_friendly_and_asks_for_the_open_amount_only() -> Non
     assert lang == "de"
     assert "Zahlungserinnerung" in text
     assert "Mahnung" not in text
-    assert "Anna Müller Hauptstraße 5 04109 Leipzig DE" in text
+    # the letter is laid out as the invoice is (DIN 5008 form B): the recipient in the envelope's window, no
+    # country line for a German address (it printed "DE"), date and invoice number in the information block
+    assert "Anna Müller Hauptstraße 5 04109 Leipzig Datum: 15.12.2026 Rechnungsnummer: R-2026-0042" in text
     assert "Kaffeerösterei Morgenrot GmbH · Karl-Liebknecht-Straße 12, 04107 Leipzig" in text
-    assert "Datum: 15.12.2026" in text
+    assert "Seite 1 von 1" in text and "USt-IdNr. DE123456789 · IBAN" in text  # the seller's details in the footer
     assert "Guten Tag Anna Müller," in text
     assert "vielleicht haben Sie unsere Rechnung R-2026-0042 vom 17.11.2026 übersehen" in text
     assert "Sie war am 01.12.2026 fällig" in text
@@ -209,7 +211,7 @@ def test_the_title_follows_a_known_name_else_the_level(level: int, name: str, ti
 
     text, _, _ = letter(ctx)
 
-    assert f"Datum: 15.12.2026 {title} " in text
+    assert f"Datum: 15.12.2026 Rechnungsnummer: R-2026-0042 {title} " in text  # the information block, then the title
 
 
 # ---------------------------------------------------------------- the figures
@@ -340,7 +342,7 @@ def test_without_an_order_the_letter_goes_to_the_customer_by_name() -> None:
 
     text, _, _ = letter(ctx)
 
-    assert "Leipzig Anna Müller Datum: 15.12.2026" in text  # sender line, recipient, date
+    assert "Leipzig Anna Müller Datum: 15.12.2026" in text  # return address, recipient, the information block
     assert "Hauptstraße" not in text
 
 

@@ -837,20 +837,14 @@ def _render_dunning_letter(ctx: dict[str, Any], font_dir: Path) -> tuple[bytes, 
     def day(value: date) -> str:
         return format_date(value, "medium", locale=current_locale.locale)
 
-    pdf = _Document(font_dir)
+    # a letter as the invoice is one: the recipient in the envelope's window, the seller's details in the footer
+    pdf = _Document(font_dir, footer_lines=legal_lines(shop, t), page_label=t["page"])
+    pdf.set_margins(LEFT_MM, 10, RIGHT_MM)
     pdf.add_page()
     _letterhead(pdf, shop)
-    # the return address a window envelope shows above the recipient
-    pdf.set_font("DejaVu", size=7)
-    pdf.cell(0, 4, " · ".join(shop.get("address_lines") or [shop.get("name", "")]), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1)
-    pdf.set_font("DejaVu", size=10)
     name = address.get("name") or customer.get("name")
-    for line in _address_lines(address) or [name or ""]:
-        pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    pdf.cell(0, 5, f"{t['date']}: {day(today)}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    _window_address(pdf, shop, _address_lines(address, einvoice.seller_country(shop)) or [name or ""])
+    _info_block(pdf, [(t["date"], day(today)), (t["invoice_number"], number)])
     step = dunning_step(dunning)
     pdf.set_font("DejaVu", "B", 16)
     pdf.cell(0, 10, t[step], new_x="LMARGIN", new_y="NEXT")
@@ -918,11 +912,7 @@ def _render_dunning_letter(ctx: dict[str, Any], font_dir: Path) -> tuple[bytes, 
     pdf.ln(4)
     pdf.cell(0, 5, t["regards"], new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5, shop.get("name", ""), new_x="LMARGIN", new_y="NEXT")
-    if shop.get("tax_id"):
-        pdf.ln(4)
-        pdf.set_font("DejaVu", size=7)
-        pdf.cell(0, 5, f"{t['tax_id']}: {shop['tax_id']}", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output()), lang
+    return bytes(pdf.output()), lang  # the VAT id is in the footer
 
 
 def document_filename(kind: str, ctx: dict[str, Any], lang: str) -> str:
