@@ -151,6 +151,19 @@ def test_a_credit_note_needs_a_refund() -> None:
         render_document("credit_note", ctx, FONTS)
 
 
+def test_a_preview_shows_the_orders_latest_refund() -> None:
+    # Given an order refunded twice, and no refund in the context (the admin API's preview)
+    line = {"sku": "ESP-1000", "name": "Espresso, 1 kg", "quantity": "2", "total": "65.00", "tax_rate": "7"}
+    first = {"id": "r1", "created_at": "2026-11-27T10:00:00Z", "amount": "69.90", "shipping": "4.90", "lines": [line]}
+    ctx = make_ctx(refunds=[first, {"id": "r2", "created_at": "2026-11-28T09:00:00Z", "amount": "5.00"}])
+
+    pdf, root = credit_note(ctx)
+
+    # Then the preview is the credit note of the latest, numbered after the order as previews are
+    assert "Nummer: GS-1001" in text_of(pdf) and "Gutschriftsbetrag -5,00 €" in text_of(pdf)
+    assert amounts(root, SUMS + "/ram:GrandTotalAmount") == [Decimal("5.00")]
+
+
 def test_without_a_numbered_invoice_the_credit_note_names_the_order() -> None:
     pdf, root = credit_note(credit_ctx(refund(), corrects=None))
 

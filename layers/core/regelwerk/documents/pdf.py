@@ -362,10 +362,11 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
     credit = kind == "credit_note"
     e_invoice = kind in ("invoice", "credit_note")  # documents that carry EN 16931 XML
     case = einvoice.vat_case(ctx)
-    refund = ctx.get("refund") or {}
+    # the refund the pdf action was given; a preview shows the order's latest
+    refund = ctx.get("refund") or ([None, *(order.get("refunds") or [])][-1]) or {}
     figures = None
     if credit and not refund:
-        raise ActionFailed("a credit_note is made for a refund: the event has none")
+        raise ActionFailed("a credit_note is made for a refund: the event has none, nor has the order")
     if kind == "invoice":
         try:
             figures = einvoice.breakdown(order, case)
