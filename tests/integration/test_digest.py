@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from regelwerk.store.rules import save_rule
+from regelwerk.store.rules import delete_template, save_rule, save_template
 from regelwerk.store.schedules import shop_job_name
 from regelwerk.store.shops import get_shop, save_shop
 from regelwerk_cli import clock
@@ -15,7 +15,7 @@ from tests.conftest import order_event, sent_emails
 
 BROKEN = {
     "id": "broken-mail",
-    "name": "An e-mail whose template does not exist",
+    "name": "An e-mail whose template was deleted after the rule was saved",
     "trigger": {"event": "order.imported"},
     "actions": [{"type": "email", "template": "missing-template", "to": "customer"}],
 }
@@ -26,7 +26,10 @@ def digests() -> list:
 
 
 def test_a_dead_lettered_action_reaches_the_owner_in_the_next_daily_digest_once(demo_shop):
+    # a rule naming a missing template is refused when saved: the template goes after the rule
+    save_template("demo", "missing-template", "de", {"subject": "Hallo", "text": "Hallo"})
     save_rule("demo", BROKEN)
+    delete_template("demo", "missing-template", "de")
     clock.move_to(datetime.now(UTC).replace(microsecond=0), demo_shop.stack.invoke)
     status, answer = demo_shop.post(order_event(2))
     demo_shop.drain()

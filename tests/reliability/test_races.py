@@ -15,6 +15,7 @@ from tests.conftest import order_event, sent_emails
 @pytest.mark.slow
 def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_shop):
     # Given a once-per-customer rule
+    save_template("demo", "first-contact", "en", {"subject": "Nice to meet you", "text": "Hello!"})
     save_rule(
         "demo",
         {
@@ -25,7 +26,6 @@ def test_fifty_concurrent_events_for_one_customer_send_exactly_one_message(demo_
             "actions": [{"type": "email", "template": "first-contact"}],
         },
     )
-    save_template("demo", "first-contact", "en", {"subject": "Nice to meet you", "text": "Hello!"})
     bodies = []
     for i in range(50):
         body = order_event(2, id=f"race-{i}", number=f"R{i}") | {"event_id": f"race-{i}"}
@@ -59,6 +59,7 @@ def test_thirty_concurrent_events_against_the_shop_wide_marketing_limit_send_exa
 
     shop = get_shop("demo")
     save_shop(shop.model_validate(shop.model_dump() | {"marketing_limit": {"max": 3, "per": "7d"}}))
+    save_template("demo", "promo", "en", {"subject": "A promo", "text": "Hello!"})
     save_rule(
         "demo",
         {
@@ -69,7 +70,6 @@ def test_thirty_concurrent_events_against_the_shop_wide_marketing_limit_send_exa
             "actions": [{"type": "email", "template": "promo"}],
         },
     )
-    save_template("demo", "promo", "en", {"subject": "A promo", "text": "Hello!"})
     bodies = [
         json.dumps(order_event(2, id=f"cap-{i}", number=f"C{i}") | {"event_id": f"cap-{i}"}).encode() for i in range(30)
     ]

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..clients import connection
 from ..engine.rule import CompiledRule, Rule, load_rule
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, InvalidInput, NotFound, Problem
 from ..settings import settings
 from .delayed import cancel_rule
 from .schedules import has_schedule, sync_rule_schedules
@@ -38,9 +38,14 @@ def load_rules(shop_id: str) -> list[CompiledRule]:
 
 
 def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
-    """Validate and store a rule as a new version; the old versions stay readable."""
+    """Validate and store a rule as a new version; the old versions stay readable.
+
+    A rule that can only fail is refused (422 naming the path): an action naming a template the
+    shop does not have in its default language (or English, the last fallback of every send).
+    """
     compiled = load_rule(document)
     rule = compiled.rule
+    missing_templates(shop_id, rule)
     current = None
     try:
         current = RuleItem.get(shop_id, f"rule#{rule.id}", consistent_read=True)
@@ -75,6 +80,25 @@ def save_rule(shop_id: str, document: dict[str, Any]) -> Rule:
     if not rule.enabled and current is not None and json.loads(current.document).get("enabled", True):
         cancel_rule(shop_id, rule.id, f"the rule was disabled (version {version})")
     return rule.model_copy(update={"version": version})
+
+
+def missing_templates(shop_id: str, rule: Rule) -> None:
+    """Raise InvalidInput naming each action whose template cannot be found when it is sent."""
+    language = get_shop(shop_id).language
+    problems = []
+    for i, action in enumerate(rule.actions):
+        name = getattr(action, "template", None)
+        if not name:
+            continue
+        if get_template(shop_id, name, language) is None and get_template(shop_id, name, "en") is None:
+            problems.append(
+                Problem(
+                    f"$.actions[{i}].template",
+                    f"no template {name!r} ({language}): save the template first (PUT .../templates/{name}/{language})",
+                )
+            )
+    if problems:
+        raise InvalidInput(f"rule {rule.id!r} names templates the shop does not have", problems)
 
 
 def _had_schedule(document: str) -> bool:
