@@ -143,7 +143,7 @@ def test_the_recipient_shows_in_the_window_of_a_din_5008_envelope() -> None:
 
     # Then name, street and city sit in the address field of form B: 20 mm from the left, 45 mm from
     # the top, 85 x 45 mm, below the return address (in small type, also inside the field)
-    for line in ("Kaffeerösterei Morgenrot GmbH · Karl-Liebknecht-Straße 12, 04107 Leipzig", "Marie Dubois"):
+    for line in ("Kaffeerösterei Morgenrot GmbH · Karl-Liebknecht-Straße 12 · 04107 Leipzig", "Marie Dubois"):
         x, y = where(pdf, line)
         assert 20 <= x <= 20 + 85 and 45 <= y <= 45 + 45, (line, x, y)
     assert where(pdf, "Marie Dubois")[1] > where(pdf, "Rue de Rivoli 10")[1] - 10
@@ -153,6 +153,50 @@ def test_the_recipient_shows_in_the_window_of_a_din_5008_envelope() -> None:
     x, _ = where(pdf, "RE-2026-00042")
     assert x > 20 + 85
     assert where(pdf, "Rechnung")[1] > 45 + 45
+
+
+def test_a_long_return_address_stays_one_line_in_the_window() -> None:
+    # Given a company with a long legal name and more address lines than a return address takes
+    long_name = "Kaffeerösterei Morgenrot und Partner Handelsgesellschaft mit beschränkter Haftung & Co. KG"
+    shop = {
+        "legal": {"company": long_name},
+        "address_lines": ["Karl-Liebknecht-Straße 12, 04107 Leipzig", "Telefon 0341 1234567", "info@morgenrot.example"],
+    }
+
+    pdf = invoice(make_ctx(shop) | NUMBERED)[0]
+
+    # Then the return address is name, street and city (no telephone, no e-mail), in type small enough
+    # to end inside the 85 mm field, before the information block
+    [(text, x, size)] = [
+        (t, x, size) for t, x, _, size in sized_positions(pdf) if t.startswith("Kaffeerösterei Morgenrot und")
+    ]
+    assert text.endswith("· Karl-Liebknecht-Straße 12 · 04107 Leipzig") or text.endswith("…")
+    assert "Telefon" not in text and "@" not in text
+    assert x + width_mm(text, size) <= 20 + 85
+
+
+def sized_positions(pdf: bytes) -> list[tuple[str, float, float, float]]:
+    """Each piece of text of the first page above the title, with x, y (mm) and its size in points."""
+    reader = PdfReader(io.BytesIO(pdf))
+    height = float(reader.pages[0].mediabox.height)
+    found: list[tuple[str, float, float, float]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        y = (height - (tm[5] * cm[3] + cm[5])) / MM
+        if text.strip() and y < 95:
+            found.append((text.strip(), (tm[4] * cm[0] + cm[4]) / MM, y, size * tm[0]))
+
+    reader.pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def width_mm(text: str, size: float) -> float:
+    from fpdf import FPDF
+
+    measure = FPDF()
+    measure.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    measure.set_font("DejaVu", size=size)
+    return measure.get_string_width(text)
 
 
 def test_a_domestic_address_has_no_country_line() -> None:

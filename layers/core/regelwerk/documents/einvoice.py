@@ -604,8 +604,9 @@ def seller_country(shop: Mapping[str, Any]) -> str:
     return (shop.get("iban") or "DE")[:2]
 
 
-def _seller_address(shop: Mapping[str, Any]) -> dict[str, str]:
-    """Street, postcode and city out of the shop's free-text address lines ("Street 12, 04107 Leipzig")."""
+def seller_address(shop: Mapping[str, Any]) -> dict[str, str]:
+    """Street, postcode and city out of the shop's free-text address lines ("Street 12, 04107 Leipzig");
+    those it finds."""
     parts = [p.strip() for line in shop.get("address_lines") or [] for p in line.split(",") if p.strip()]
     out: dict[str, str] = {}
     for i, part in enumerate(parts):
@@ -681,7 +682,7 @@ def invoice_xml(
         seller.id = shop["id"]  # BT-29: the seller is identified even without a VAT id
     legal = shop.get("legal") or {}
     seller.name = legal.get("company") or shop.get("name") or ""  # BT-27: the name it is registered by
-    address = _seller_address(shop)
+    address = seller_address(shop)
     if address.get("street"):
         seller.address.line_one = address["street"]
     if address.get("postcode"):

@@ -607,9 +607,17 @@ def _window_address(pdf: FPDF, shop: dict[str, Any], lines: list[str]) -> None:
     left and 45 mm from the top edge), under the sender's one-line return address in small type."""
     inner = ADDRESS_X + 5  # the field's own 5 mm margin: the text lines up with the letter's
     pdf.set_xy(inner, ADDRESS_Y + 12)
-    pdf.set_font("DejaVu", size=6.5)
     legal = shop.get("legal") or {}
-    sender = " · ".join([legal.get("company") or shop.get("name") or "", *(shop.get("address_lines") or [])[-1:]])
+    parsed = einvoice.seller_address(shop)
+    where = [parsed.get("street", ""), f"{parsed['postcode']} {parsed['city']}"] if parsed.get("postcode") else []
+    sender = " · ".join(p for p in [legal.get("company") or shop.get("name") or "", *where] if p)
+    size = 6.5
+    pdf.set_font("DejaVu", size=size)
+    while pdf.get_string_width(sender) > ADDRESS_W - 5 and size > 5:  # one line, within the window
+        size -= 0.5
+        pdf.set_font("DejaVu", size=size)
+    while pdf.get_string_width(sender) > ADDRESS_W - 5:
+        sender = sender[:-2] + "…"
     pdf.cell(ADDRESS_W - 5, 3.5, sender, border="B")
     pdf.set_font("DejaVu", size=10)
     pdf.set_xy(inner, ADDRESS_Y + 17.7)  # the address zone: 27.3 mm, up to 6 lines
