@@ -1,8 +1,11 @@
 """PDF documents: order documents (invoice, delivery note, payment reminder, credit note) and an
 invoice's dunning letters (payment reminder, first dunning, final notice), rendered to bytes.
 
-An invoice is a Factur-X PDF (PDF/A-3 with its EN 16931 XML embedded) and, while unpaid in euros to
-a shop with an IBAN, carries an EPC payment QR code (GiroCode).
+Each is a DIN 5008 form B letter: the recipient in an envelope's window, number and dates beside
+it, the seller's legal details and the page count in the footer of every page. An invoice and a
+credit note (Rechnungskorrektur) are Factur-X PDFs (PDF/A-3 with their EN 16931 XML embedded) with
+what §14(4) UStG asks of them; an invoice, while unpaid in euros to a shop with an IBAN, carries an
+EPC payment QR code (GiroCode).
 
 Imported only by the PDF handler (``actions.documents`` stores them): fpdf2 and the e-invoice
 libraries stay out of every other function's cold start.
