@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from .order import Address
-from .values import STRICT, Amount, Currency, Id
+from .values import STRICT, Amount, Currency, Id, Time
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible", "cancelled"]
 
@@ -24,9 +24,9 @@ class Invoice(BaseModel):
     amount_paid: Amount | None = None
     amount_refunded: Amount | None = None  # given back on it (Stripe's charge.refunded)
     status: InvoiceStatus = "open"
-    issued_at: AwareDatetime
-    due_at: AwareDatetime
-    paid_at: AwareDatetime | None = None
+    issued_at: Time
+    due_at: Time
+    paid_at: Time | None = None
     dunning_level: int = Field(default=0, ge=0, le=10)
     payment_url: str | None = Field(default=None, max_length=2000, pattern=r"^https://")
     # the buyer as the invoice names them (Stripe's customer_email, customer_name, customer_address):
