@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from ..clients import client
 from ..delivery.outcome import Outcome, Throttled
 from ..documents import links as portal
+from ..documents.imprint import with_imprint
 from ..documents.templates import choose_language, render
 from ..errors import ActionFailed
 from ..ingest.digest import BUILTIN, TEMPLATE
@@ -79,7 +80,10 @@ def _render(msg: ActionMessage) -> tuple[dict[str, Any], str, dict[str, str]]:
     ctx["outputs"] = dict(msg.outputs)
     ctx["portal_url"] = portal.url_for_context(msg.shop_id, ctx)  # {{ portal_url }}: made when rendered
     language, variant = template_variant(msg.shop_id, msg.action["template"], ctx)
-    return ctx, language, render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    parts = render(variant, ctx, language=language, parts=("subject", "html", "text"))
+    if addressee(msg.action) == "owner":  # the owner's own notices need no imprint
+        return ctx, language, parts
+    return ctx, language, with_imprint(parts, ctx.get("shop") or {}, language)
 
 
 def build_email(msg: ActionMessage) -> tuple[EmailMessage, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from ..engine.context import invoice_context
+from ..engine.context import invoice_context, order_context
 from ..engine.evaluate import failure_reason
 from ..engine.rule import load_rule
 from ..model.messages import ActionMessage
@@ -60,7 +60,7 @@ def current_context(msg: ActionMessage) -> dict[str, Any]:
     if order.get("id"):
         item = get_or_none(OrderItem, msg.shop_id, order["id"])
         if item is not None:
-            ctx["order"] = order_of(item).to_context()
+            ctx["order"] = order_context(order_of(item))
             customer = get_or_none(CustomerItem, msg.shop_id, item.customer_id)
             if customer is not None:
                 ctx["customer"] = customer_from_item(customer).to_context()

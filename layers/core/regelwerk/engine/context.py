@@ -23,11 +23,21 @@ def rule_context(
     read them (money as {amount, currency}, times as ISO strings); the caller adds ``event``."""
     return {
         "shop": shop.to_context(),
-        "order": order.to_context() if order else None,
+        "order": order_context(order) if order else None,
         "customer": customer.to_context() if customer else None,
-        "previous": {"order": previous.to_context()} if previous else None,
+        "previous": {"order": order_context(previous)} if previous else None,
         "invoice": invoice,
     }
+
+
+def order_context(order: Order) -> dict[str, Any]:
+    """The order as rules and templates read it, with ``order_discount``: the discounts not already
+    taken off a line's total, so a message listing lines, shipping, fees and that discount adds up
+    to ``total`` (``discount_total`` counts the lines' discounts too)."""
+    data = order.to_context()
+    outside_lines = (order.discount_total or 0) - order.line_discounts()
+    data["order_discount"] = Money(outside_lines, order.currency).as_dict() if outside_lines > 0 else None
+    return data
 
 
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
