@@ -111,6 +111,7 @@ def field_kinds() -> dict[str, str]:
     out: dict[str, str] = {}
     _walk("order", Order, out)
     out.update({"order.line_items": "list", "order.item_count": "decimal", "order.skus": "list"})
+    out["order.order_discount"] = "money"  # the discounts not taken off a line (engine/context.py)
     # refunds: what was given back, and what the customer paid and kept paid
     out.update({"order.refunded_total": "money", "order.net_total": "money"})
     _walk("customer", Customer, out)
