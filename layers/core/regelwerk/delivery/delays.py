@@ -24,6 +24,7 @@ from ..engine.rule import SQS_MAX_DELAY, parse_duration
 from ..model.messages import ActionMessage, SchedulerPointer
 from ..observability import logger
 from ..store import delayed
+from ..store.contexts import slim, with_context
 from ..store.runs import record_delivery
 from . import guards, queue
 
@@ -63,14 +64,15 @@ def release(pointer: SchedulerPointer) -> str:
         return "unknown"
     if found.status != "scheduled":
         return found.status  # released before (Scheduler delivers at least once) or cancelled
-    msg = found.message
+    msg = with_context(found.message)  # a large context waited parked in S3
     decision, reason, ctx = guards.decide_release(msg)
     if decision != "go":
         if delayed.mark(pointer.action_id, decision):
             record_delivery(msg, decision, reason=reason)
         return decision
-    ready = replace(msg.without_delay(), context=ctx, delayed_from=found.due, release_note=reason)
-    queue.send([(found.queue, ready)])  # a second copy (crash before mark) is deduplicated on the action id
+    # the context as it is now (recheck may have read the order again): parked afresh if it is large
+    ready = replace(msg.without_delay(), context=ctx, context_ref=None, delayed_from=found.due, release_note=reason)
+    queue.send(slim([(found.queue, ready)]))  # a second copy (crash before mark) is deduplicated on the action id
     if delayed.mark(pointer.action_id, "released"):
         record_delivery(msg, "queued", note=reason, due=found.due)
     return "released"

@@ -30,6 +30,7 @@ from ..engine.rule import queue_of
 from ..errors import ActionFailed
 from ..model.messages import ActionMessage
 from ..observability import logger
+from ..store.contexts import with_context
 from ..store.runs import record_delivery
 from . import delays, guards, ledger, queue
 from .handoff import hand_off
@@ -46,6 +47,7 @@ __all__ = ["MAX_RECEIVES", "Outcome", "Perform", "RetryLater", "Throttled", "del
 
 def deliver(msg: ActionMessage, perform: Perform, *, repeatable: bool = False, receive_count: int = 1) -> str:
     """Carry out one action message. Returns the final state; raises to have SQS retry it."""
+    msg = with_context(msg)  # a large context travels parked in S3: read it back
     held = ledger.claim(msg.action_id)
     if held is not None:
         if held.status == "sent":
@@ -149,6 +151,8 @@ def _queue_next(msg: ActionMessage, outcome: Outcome) -> None:
         outputs=outputs,
         depth=msg.depth,
     )
+    if msg.context_ref:  # the same context: the next action takes the parked one along, not a copy
+        follow = follow.parked(msg.context_ref)
     hand_off([(nxt["queue"], follow)])
     if delays.is_long(follow):
         record_delivery(follow, "delayed", until=delays.due_at(follow).isoformat())

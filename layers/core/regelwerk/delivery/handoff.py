@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model.messages import ActionMessage
+from ..store.contexts import slim
 from . import delays, queue
 
 
@@ -16,7 +17,7 @@ def hand_off(messages: Sequence[tuple[str, ActionMessage]]) -> None:
     delivery ledger's deduplication on the action id keeps that from sending anything twice.
     """
     now_or_soon: list[tuple[str, queue.Body]] = []
-    for name, msg in messages:
+    for name, msg in slim(list(messages)):  # large contexts are parked in S3, once
         if delays.is_long(msg):
             delays.schedule(name, msg)
         else:

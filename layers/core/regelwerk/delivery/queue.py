@@ -15,6 +15,7 @@ from ..model.messages import ActionMessage, dumps
 from ..settings import settings
 
 MAX_BATCH = 10
+MAX_BATCH_BYTES = 250 * 1024  # SQS: 256 KiB a message and a batch; what a message carries is kept under it
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
 
 # what a queue carries: an action message, or a fan-out / continuation message of the actions queue
@@ -35,6 +36,20 @@ def _entry(entry_id: str, body: Body) -> dict[str, Any]:
     return entry
 
 
+def _batches(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Entries in SendMessageBatch calls: at most ten a call and at most 250 KiB of bodies together."""
+    batches: list[list[dict[str, Any]]] = []
+    size = 0
+    for entry in entries:
+        length = len(entry["MessageBody"].encode())
+        if not batches or len(batches[-1]) == MAX_BATCH or size + length > MAX_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(entry)
+        size += length
+    return batches
+
+
 def send(messages: Sequence[tuple[str, Body]]) -> None:
     """Send (queue name, message) pairs with SendMessageBatch, ten a call, retrying entries that failed once.
 
@@ -47,9 +62,7 @@ def send(messages: Sequence[tuple[str, Body]]) -> None:
     sqs = client("sqs")
     for queue, bodies in by_queue.items():
         url = settings().queue_url(queue)
-        for start in range(0, len(bodies), MAX_BATCH):
-            chunk = bodies[start : start + MAX_BATCH]
-            entries = [_entry(str(i), b) for i, b in enumerate(chunk)]
+        for entries in _batches([_entry(str(i), b) for i, b in enumerate(bodies)]):
             for _attempt in range(2):
                 failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
                 if not failed:

@@ -316,6 +316,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+SHOWN_ITEMS = 20  # a run log shows the first items of a long list (order.skus of 1,000 lines) ...
+SHOWN_CHARS = 500  # ... and the start of a long text: enough to see why, small enough for the run item
+
+
+def _shown(value: Any) -> Any:
+    """A condition's actual value as the run log keeps it: long lists and texts cut, saying so."""
+    if isinstance(value, list) and len(value) > SHOWN_ITEMS:
+        return [_shown(v) for v in value[:SHOWN_ITEMS]] + [f"... and {len(value) - SHOWN_ITEMS} more"]
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return value[:SHOWN_CHARS] + f"... ({len(value)} characters)"
+    if isinstance(value, dict) and len(value) > SHOWN_ITEMS:
+        return f"(an object with {len(value)} keys)"
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
+
+
 class Condition:
     """A compiled ``when`` tree."""
 
@@ -337,7 +356,7 @@ class Condition:
                 "field": node.field,
                 "op": node.op,
                 "value": node.value,
-                "actual": _jsonable(node.get(ctx)),
+                "actual": _shown(_jsonable(node.get(ctx))),
                 "result": node.test(ctx),
             }
         parts = [self._explain(c, ctx) for c in node.children]

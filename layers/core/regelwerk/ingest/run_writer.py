@@ -30,6 +30,7 @@ from ..engine.rule import CompiledRule
 from ..model.messages import ActionMessage, DeliveryEntry, dumps
 from ..model.shop import Shop
 from ..settings import settings
+from ..store.contexts import slim
 from ..store.runs import order_key, rule_list
 from ..store.tables import LedgerItem, RunItem, get_or_none
 from .limits import limit_claims
@@ -105,6 +106,7 @@ def commit_run(
     """
     claims = limit_claims(shop, rules, results, customer_id, received_at, suppressed) if customer_id else []
     messages, deliveries = _messages(shop, run_id, results, inline, depth)
+    messages = slim(messages)  # the run item keeps them until queued: large contexts wait in S3, not in it
     events = [t for t, _, _ in results]
     run_doc = {
         "run_id": run_id,

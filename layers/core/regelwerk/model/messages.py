@@ -60,6 +60,7 @@ class ActionMessage:
     delay_seconds: int | None = None  # a throttled message's pause on its queue
     delayed_from: str | None = None  # a delayed action: when it was due
     release_note: str | None = None  # a delayed action: what was decided when it came due
+    context_ref: str | None = None  # a large context parked in S3 (store/contexts.py); context is then read back
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer or older writer added: kept as they are
 
     @classmethod
@@ -106,6 +107,10 @@ class ActionMessage:
         delay = self.action.get("delay")
         return str(delay) if delay else None
 
+    def parked(self, ref: str) -> ActionMessage:
+        """The same message with its context left at ``ref`` (it travels without it)."""
+        return replace(self, context={}, context_ref=ref)
+
     def without_delay(self) -> ActionMessage:
         """The same message with its delay served (released when due, or put back after a throttle)."""
         return replace(self, action={k: v for k, v in self.action.items() if k != "delay"})
@@ -119,12 +124,12 @@ class ActionMessage:
             "rule_id": self.rule_id,
             "rule_version": self.rule_version,
             "action": self.action,
-            "context": self.context,
+            "context": {} if self.context_ref else self.context,  # a parked context travels as its reference
             "then": self.then,
             "outputs": self.outputs,
             "depth": self.depth,
         }
-        for key in ("planned_at", "throttled", "delay_seconds", "delayed_from", "release_note"):
+        for key in ("planned_at", "throttled", "delay_seconds", "delayed_from", "release_note", "context_ref"):
             value = getattr(self, key)
             if value is not None:
                 body[key] = value
@@ -156,6 +161,7 @@ class ActionMessage:
             delay_seconds=None if delay_seconds is None else int(delay_seconds),
             delayed_from=data.get("delayed_from"),
             release_note=data.get("release_note"),
+            context_ref=data.get("context_ref"),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
