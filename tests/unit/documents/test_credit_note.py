@@ -172,9 +172,10 @@ def test_without_a_numbered_invoice_the_credit_note_names_the_order() -> None:
 
 
 def test_reverse_charge_credit_note_is_at_0_percent_in_english() -> None:
-    # Given the French company's refund: its invoice was a reverse-charge one
+    # Given the French company's refund of a service: its invoice was a reverse-charge one
     ctx = credit_ctx(refund(), billing_address=PARIS, shipping_address=PARIS)
     ctx["customer"] = {"language": "en", "vat_id": "FR40303265045"}
+    ctx["shop"] = ctx["shop"] | {"supplies": "services"}
 
     pdf, root = credit_note(ctx)
     text = text_of(pdf)

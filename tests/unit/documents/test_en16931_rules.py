@@ -67,6 +67,15 @@ DOCUMENTS = {
     "small-business-E": ("invoice", invoice_ctx({"vat_regime": "small_business", "tax_id": None})),
     "reverse-charge-AE": (
         "invoice",
+        invoice_ctx(
+            {"supplies": "services"},
+            customer={"vat_id": "FR40303265045"},
+            billing_address=PARIS,
+            shipping_address=PARIS,
+        ),
+    ),
+    "intra-community-K": (
+        "invoice",
         invoice_ctx(customer={"vat_id": "FR40303265045"}, billing_address=PARIS, shipping_address=PARIS),
     ),
     "export-G": ("invoice", invoice_ctx(billing_address=CH, shipping_address=CH)),
@@ -81,6 +90,12 @@ DOCUMENTS = {
     "credit-note-amount-only": ("credit_note", credit_ctx(refund(lines=[], shipping=None, amount=money("20.00")))),
     "credit-note-without-invoice": ("credit_note", credit_ctx(refund(), corrects=None)),
     "credit-note-AE": (
+        "credit_note",
+        credit_ctx(refund(), billing_address=PARIS, shipping_address=PARIS)
+        | {"customer": {"language": "de", "vat_id": "FR40303265045"}}
+        | {"shop": invoice_ctx({"supplies": "services"})["shop"]},
+    ),
+    "credit-note-K": (
         "credit_note",
         credit_ctx(refund(), billing_address=PARIS, shipping_address=PARIS)
         | {"customer": {"language": "de", "vat_id": "FR40303265045"}},

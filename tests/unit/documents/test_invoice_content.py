@@ -308,9 +308,12 @@ def test_small_business_is_a_shop_setting() -> None:
         Shop.model_validate({"id": "x", "name": "X", "vat_regime": "exempt"})
 
 
-def test_a_french_business_customer_gets_a_reverse_charge_invoice() -> None:
-    # Given a company in Paris that ordered with its French VAT id
-    ctx = make_ctx(LEGAL, billing_address=PARIS, shipping_address=PARIS, buyer_vat_id="FR40303265045") | NUMBERED
+def test_a_french_business_customer_of_a_service_gets_a_reverse_charge_invoice() -> None:
+    # Given a shop selling services, and a company in Paris that ordered with its French VAT id
+    ctx = make_ctx(
+        LEGAL | {"supplies": "services"}, billing_address=PARIS, shipping_address=PARIS, buyer_vat_id="FR40303265045"
+    )
+    ctx = ctx | NUMBERED
 
     pdf, root = invoice(ctx)
     text = text_of(pdf)
@@ -327,6 +330,25 @@ def test_a_french_business_customer_gets_a_reverse_charge_invoice() -> None:
     assert one(root, "//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") == "FR40303265045"
     assert amounts(root, SUMS + "/ram:GrandTotalAmount") == [Decimal("159.80")]
     assert amounts(root, SUMS + "/ram:TaxTotalAmount") == [Decimal("0.00")]
+
+
+def test_goods_to_a_french_business_are_a_tax_free_intra_community_supply() -> None:
+    # Given a company in Paris that ordered goods with its French VAT id
+    ctx = make_ctx(LEGAL, billing_address=PARIS, shipping_address=PARIS, buyer_vat_id="FR40303265045") | NUMBERED
+
+    pdf, root = invoice(ctx)
+    text = text_of(pdf)
+
+    # Then no VAT is charged, the note names the exemption (not the reverse charge of services), both ids printed
+    assert "Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)" in text
+    assert "Reverse Charge" not in text
+    assert "USt-IdNr. des Leistenden: DE123456789, USt-IdNr. des Leistungsempfängers: FR40303265045" in text
+    assert "0 % 159,80 € 0,00 € 159,80 €" in text
+    # And the XML: category K with VATEX-EU-IC, and where the goods went (BT-80, BR-IC-12)
+    assert {e.text for e in root.xpath("//ram:CategoryCode", namespaces=NS)} == {"K"}
+    assert one(root, SETTLEMENT + "/ram:ApplicableTradeTax/ram:ExemptionReasonCode") == "VATEX-EU-IC"
+    assert one(root, "//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID") == "FR"
+    assert one(root, "//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") == "FR40303265045"
 
 
 @pytest.mark.parametrize(

@@ -171,11 +171,12 @@ class VatCase:
 
     ``category`` None is the standard case: each line at its own rate, category S (Z at 0 %).
     Otherwise every line, charge and allowance is at 0 % in that category: E (small business,
-    §19 UStG), AE (intra-EU reverse charge) or G (export outside the EU), with the exemption
+    §19 UStG), AE (intra-EU reverse charge), K (intra-community supply) or G (export outside the
+    EU), with the exemption
     reason code (VATEX, BT-121) where the code list has one; the note (BT-120) is the document's.
     """
 
-    kind: str  # standard | small_business | reverse_charge | export
+    kind: str  # standard | small_business | reverse_charge | intra_community | export
     category: str | None = None
     reason_code: str | None = None
     seller_vat_id: str | None = None
@@ -194,6 +195,7 @@ STANDARD = VatCase("standard")
 EXEMPTION_NOTES = {
     "small_business": "VAT exempt under § 19 UStG (small business).",
     "reverse_charge": "Reverse charge: VAT to be accounted for by the recipient",
+    "intra_community": "Intra-community supply, exempt from VAT (Art. 138 Directive 2006/112/EC)",
     "export": "Export outside the EU, VAT exempt",
 }
 
@@ -343,8 +345,10 @@ def vat_case(ctx: Mapping[str, Any]) -> VatCase:
 
     A small business (the shop's ``vat_regime``, §19 UStG) charges none: category E. A shop in the
     EU sending goods outside the EU (the shipping address, else the billing address) exports them:
-    G. A buyer with a VAT id of another EU country than the shop's owes the VAT himself (reverse
-    charge, AE; both VAT ids are needed, so a shop without one stays standard). Else: standard.
+    G. To a buyer with a VAT id of another EU country than the shop's (both VAT ids are needed, so a
+    shop without one stays standard): goods are an intra-community supply, tax free (K, §4 Nr. 1b
+    and §6a UStG, Art. 138 VAT Directive); services put the VAT on the buyer (reverse charge, AE,
+    §13b UStG, Art. 196), as the shop's ``supplies`` says. Else: standard.
     """
     shop, order = ctx.get("shop") or {}, ctx.get("order") or {}
     seller_id, buyer_id = seller_vat_id(shop), buyer_vat_id(ctx)
@@ -356,6 +360,8 @@ def vat_case(ctx: Mapping[str, Any]) -> VatCase:
         if destination and destination not in EU_COUNTRIES:
             return VatCase("export", "G", "VATEX-EU-G", seller_id, buyer_id)
         if seller_id and buyer_id and vat_country(buyer_id) in EU_COUNTRIES and vat_country(buyer_id) != home:
+            if shop.get("supplies", "goods") == "goods":
+                return VatCase("intra_community", "K", "VATEX-EU-IC", seller_id, buyer_id)
             return VatCase("reverse_charge", "AE", "VATEX-EU-AE", seller_id, buyer_id)
     return VatCase("standard", None, None, seller_id, buyer_id)
 
@@ -722,6 +728,19 @@ def invoice_xml(
         doc.trade.delivery.event.occurrence = delivered
     elif order.get("shipped_at"):
         doc.trade.delivery.event.occurrence = datetime.fromisoformat(order["shipped_at"]).date()
+    ship = order.get("shipping_address") or {}
+    if ship.get("country") and (case.category == "K" or ship != (order.get("billing_address") or {})):
+        # BG-13/BT-80: where the goods went (an intra-community supply must say so, BR-IC-12)
+        ship_to = doc.trade.delivery.ship_to
+        ship_to.name = ship.get("company") or ship.get("name") or buyer.name
+        street = " ".join(p for p in (ship.get("street"), ship.get("house_number")) if p)
+        if street:
+            ship_to.address.line_one = street
+        if ship.get("zip"):
+            ship_to.address.postcode = ship["zip"]
+        if ship.get("city"):
+            ship_to.address.city_name = ship["city"]
+        ship_to.address.country_id = ship["country"]
 
     for line in figures.lines:
         item = LineItem()

@@ -117,6 +117,7 @@ LABELS = {
         "tax_in": "Umsatzsteuer in {currency}",
         "exemption_small_business": "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.",
         "exemption_reverse_charge": "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)",
+        "exemption_intra_community": "Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)",
         "exemption_export": "Steuerfreie Ausfuhrlieferung",
         "both_vat_ids": "USt-IdNr. des Leistenden: {seller}, USt-IdNr. des Leistungsempfängers: {buyer}",
     },
@@ -201,6 +202,7 @@ LABELS = {
         "tax_in": "VAT in {currency}",
         "exemption_small_business": "VAT exempt under § 19 UStG (small business).",
         "exemption_reverse_charge": "Reverse charge: VAT to be accounted for by the recipient",
+        "exemption_intra_community": "Intra-community supply, exempt from VAT (Art. 138 Directive 2006/112/EC)",
         "exemption_export": "Export outside the EU, VAT exempt",
         "both_vat_ids": "Supplier's VAT ID: {seller}, customer's VAT ID: {buyer}",
     },
@@ -518,7 +520,7 @@ def render_document(kind: str, ctx: dict[str, Any], font_dir: Path) -> tuple[byt
             pdf.set_font("DejaVu", "B", 9)
             pdf.multi_cell(0, 5, t[f"exemption_{case.kind}"], align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", size=9)
-            if case.kind == "reverse_charge":
+            if case.kind in ("reverse_charge", "intra_community"):
                 both = t["both_vat_ids"].format(seller=case.seller_vat_id, buyer=case.buyer_vat_id)
                 pdf.multi_cell(0, 5, both, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", size=9)

@@ -187,6 +187,9 @@ class Shop(BaseModel):
     legal: LegalDetails | None = None
     # small_business: §19 UStG, no VAT charged or shown (EN 16931 category E)
     vat_regime: Literal["standard", "small_business"] = "standard"
+    # what the shop sells to businesses in other EU countries: goods are an intra-community supply
+    # (tax free, §4 Nr. 1b / §6a UStG, category K), services a reverse charge (§13b UStG, category AE)
+    supplies: Literal["goods", "services"] = "goods"
     iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
     bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     # shown as the SMS sender where the country allows alphanumeric sender ids (3-11 letters/digits, one letter)
@@ -238,6 +241,7 @@ class Shop(BaseModel):
             "tax_id": self.tax_id,
             "legal": self.legal.model_dump() if self.legal else None,
             "vat_regime": self.vat_regime,
+            "supplies": self.supplies,
             "iban": self.iban,
             "bic": self.bic,
             "sms_sender_id": self.sms_sender_id,
