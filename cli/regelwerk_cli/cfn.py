@@ -223,11 +223,43 @@ def create_resources(session: Any, template: dict[str, Any], prefix: str, region
             name = resolver.resolve(spec.get("Properties", {}).get("Name")) or f"{prefix}-{logical}"
             res.others[logical] = name
             scheduler.create_schedule_group(Name=name)
+    _create_user_pools(session, template, resolver, res, prefix, region)
     sesv2 = session.client("sesv2", region_name=region)
     for logical, name in res.others.items():
         if template["Resources"][logical]["Type"] == "AWS::SES::ConfigurationSet":
             sesv2.create_configuration_set(ConfigurationSetName=name)
     return res
+
+
+def _create_user_pools(
+    session: Any, template: dict[str, Any], resolver: Resolver, res: LocalResources, prefix: str, region: str
+) -> None:
+    """The console's Cognito user pools and app clients as declared (moto's cognito-idp stands in); their Refs
+    resolve to the pool's and the client's ids, as CloudFormation's do."""
+    idp = session.client("cognito-idp", region_name=region)
+    items = template["Resources"].items()
+    for logical, spec in items:
+        if spec["Type"] == "AWS::Cognito::UserPool":
+            props = spec.get("Properties", {})
+            pool = idp.create_user_pool(
+                PoolName=f"{prefix}-{logical}",
+                Policies=props.get("Policies", {}),
+                AdminCreateUserConfig=props.get("AdminCreateUserConfig", {}),
+                UsernameConfiguration=props.get("UsernameConfiguration", {"CaseSensitive": False}),
+                AutoVerifiedAttributes=props.get("AutoVerifiedAttributes", []),
+            )["UserPool"]
+            res.others[logical] = pool["Id"]
+    for logical, spec in items:
+        if spec["Type"] == "AWS::Cognito::UserPoolClient":
+            props = resolver.resolve(spec["Properties"])
+            keep = ("ExplicitAuthFlows", "PreventUserExistenceErrors", "EnableTokenRevocation", "AccessTokenValidity")
+            keep += ("IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "GenerateSecret")
+            client = idp.create_user_pool_client(
+                UserPoolId=props["UserPoolId"],
+                ClientName=props["ClientName"],
+                **{k: props[k] for k in keep if k in props},
+            )["UserPoolClient"]
+            res.others[logical] = client["ClientId"]
 
 
 def functions(template: dict[str, Any], res: LocalResources, region: str) -> dict[str, Function]:

@@ -173,6 +173,10 @@ class LocalStack:
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "POWERTOOLS_METRICS_NAMESPACE": "Regelwerk",
                 "POWERTOOLS_METRICS_DISABLED": "true",
+                # the user pool's and client's ids from their names, not random: the same after a reset, as
+                # the tables' names are, so the functions' settings (read once) stay right
+                "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+                "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
             }
         )
         import logging

@@ -395,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     from .records import add_commands  # orders, order, invoices, invoice
 
     add_commands(sub, targeted, _target)
+    from .users import add_commands as add_user_commands  # users create / list / remove
+
+    add_user_commands(sub, targeted, _target)
 
     p = sub.add_parser("runs", help="show a shop's run log: why each rule did or did not fire")
     p.add_argument("shop")

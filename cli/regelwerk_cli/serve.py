@@ -11,9 +11,36 @@ from pathlib import Path
 from typing import Any
 
 
+def http_app(stack: Any, lock: threading.Lock) -> Any:
+    """A WSGI app playing API Gateway in front of the stack's functions (the tests' browser uses it too)."""
+    from werkzeug.wrappers import Request, Response
+
+    @Request.application
+    def app(request: Request) -> Response:
+        body = request.get_data()
+        with lock:
+            status, headers, answer = stack.invoke_http(
+                request.method, request.path, dict(request.headers), body, dict(request.args) or None
+            )
+        return Response(answer, status=status, headers=headers or {"Content-Type": "application/json"})
+
+    return app
+
+
+def demo_people(shop_id: str) -> dict[str, tuple[str, str]]:
+    """A demo owner and a demo viewer of the shop, with new random passwords: role -> (e-mail, password)."""
+    from regelwerk.api.identity import add_person, one_time_password
+
+    made = {}
+    for role in ("owner", "viewer"):
+        email, password = f"{role}@{shop_id}.example", one_time_password() + "-Rw7"
+        add_person(shop_id, email, role, password)
+        made[role] = (email, password)
+    return made
+
+
 def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any], outbox_dir: Path) -> int:
     from werkzeug.serving import make_server
-    from werkzeug.wrappers import Request, Response
 
     from . import outbox
 
@@ -28,14 +55,8 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
         outbox.collect(outbox_dir, bucket, [shop_id])
     stack.write_state()
 
-    @Request.application
-    def app(request: Request) -> Response:
-        body = request.get_data()
-        with lock:
-            status, headers, answer = stack.invoke_http(
-                request.method, request.path, dict(request.headers), body, dict(request.args) or None
-            )
-        return Response(answer, status=status, headers=headers or {"Content-Type": "application/json"})
+    app = http_app(stack, lock)
+    people = demo_people(shop_id)
 
     def deliver_forever() -> None:
         while not stop.is_set():
@@ -57,6 +78,10 @@ Regelwerk is serving on http://127.0.0.1:{port} (the demo events are already in;
 
   ingest key: {key}
   admin key:  {admin_key}
+
+The console: http://127.0.0.1:{port}/console
+  owner:  {people["owner"][0]}  password {people["owner"][1]}
+  viewer: {people["viewer"][0]}  password {people["viewer"][1]}
 
 Try:
   curl -s http://127.0.0.1:{port}/v1/health

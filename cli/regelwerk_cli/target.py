@@ -29,6 +29,9 @@ OUTPUTS = {
     "ScheduleFunctionArn": "SCHEDULE_TARGET_ARN",
     "SchedulerInvokeRoleArn": "SCHEDULER_ROLE_ARN",
     "ScheduleDeadLetterQueueArn": "SCHEDULE_DLQ_ARN",
+    "ConsoleTableName": "CONSOLE_TABLE",
+    "ConsoleUserPoolId": "USER_POOL_ID",
+    "ConsoleUserPoolClientId": "USER_POOL_CLIENT_ID",
 }
 
 

@@ -21,6 +21,15 @@ class Settings:
     runs_table: str = "RunsTable"
     idempotency_table: str = "IdempotencyTable"
     tasks_table: str = "TasksTable"
+    console_table: str = "ConsoleTable"  # the console's sessions and sign-in counters
+    # the console's people: a Cognito user pool and its app client (the admin API accepts their access tokens)
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    # dead-letter queues, for the console's redrive
+    mail_dlq_url: str = ""
+    sms_dlq_url: str = ""
+    pdf_dlq_url: str = ""
+    actions_dlq_url: str = ""
     mail_queue_url: str = ""
     sms_queue_url: str = ""
     pdf_queue_url: str = ""

@@ -46,7 +46,9 @@ def _meta(table: str) -> MetaProtocol:
 
 
 class ShopItem(Model):
-    """Shop profile (sk ``profile``) and its API keys (sk ``key#<sha256 of the key>``)."""
+    """Shop profile (sk ``profile``), its API keys (sk ``key#<sha256 of the key>``) and the people who may open
+    it in the console (sk ``user#<Cognito sub>``, with the mirror item ``user#<sub>`` / ``shop#<shop id>`` that
+    lists a person's shops)."""
 
     Meta = _meta(_S.shops_table)
     shop_id = UnicodeAttribute(hash_key=True)
@@ -55,6 +57,8 @@ class ShopItem(Model):
     scope = UnicodeAttribute(null=True)  # for keys: ingest | admin
     label = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)  # for people: owner | viewer
+    email = UnicodeAttribute(null=True)  # for people: their sign-in
 
 
 class RuleItem(Model):
@@ -267,6 +271,23 @@ class TaskItem(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
+class ConsoleItem(Model):
+    """The console's sign-in sessions (``session#<sha256 of the cookie>``) and sign-in failure counters
+    (``signin#<sha256 of the e-mail>#<window>``), each gone by TTL."""
+
+    Meta = _meta(_S.console_table)
+    id = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute(null=True)
+    sub = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    csrf = UnicodeAttribute(null=True)  # the session's synchronizer token, sent back in every form
+    access_token = UnicodeAttribute(null=True)  # held server-side only, never sent to the browser
+    refresh_token = UnicodeAttribute(null=True)
+    access_until = NumberAttribute(null=True)  # epoch seconds: refreshed with the refresh token after this
+    failures = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # the person's choice of de / en for the session
+
+
 def get_or_none[M: Model](model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
     """The item, read consistently, or None when there is none."""
     try:
@@ -285,4 +306,4 @@ def found(future: Any) -> Any:
         raise
 
 
-ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem, TaskItem)
+ALL_MODELS = (ShopItem, RuleItem, OrderItem, CustomerItem, InvoiceItem, RunItem, LedgerItem, TaskItem, ConsoleItem)
