@@ -9,7 +9,7 @@ export AWS_DEFAULT_REGION ?= eu-central-1
 export AWS_REGION ?= eu-central-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test test-fast lint typecheck unit cfn bench build venv clean
+.PHONY: demo serve test test-fast lint typecheck unit cfn bench build venv clean browser
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt functions/pdf/requirements.txt functions/sms/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	@touch $@
 
 venv: $(BIN)/.installed
+
+## the console's browser tests drive Debian's Chromium (Playwright's own download is not used): installed when
+## missing and we are root (CI's fresh machine); otherwise say how
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "tests/browser need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi; }
 
 ## The main job on the embedded local stack: events in, e-mails, SMS and PDFs out in ./outbox/
 demo: venv
@@ -45,7 +52,7 @@ typecheck: venv
 # two workers, an idle one taking queued tests from a busy one: each has its own local stack on free ports (see README, Tests)
 XDIST ?= -n 2 --dist worksteal
 
-unit: venv
+unit: venv browser
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 cfn: venv $(SAMVENV)/.installed
@@ -56,7 +63,7 @@ cfn: venv $(SAMVENV)/.installed
 test: lint typecheck unit cfn
 
 ## the edit-test loop: ruff, mypy and every test not marked slow (under two minutes)
-test-fast: lint typecheck
+test-fast: lint typecheck browser
 	$(BIN)/pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 ## benchmarks against peers and limits (issue 7): prints a table, writes bench/results.json (BENCH_ARGS=--quick)
