@@ -85,10 +85,14 @@ def test_rule(
     order: dict[str, Any] | None = None,
     order_id: str | None = None,
     event: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate one rule against an order (given, or stored) as if the event happened now."""
+    """Evaluate one rule against an order (given, or stored) as if the event happened now;
+    ``language`` renders its messages in that language (a template preview's choice)."""
     compiled = _compiled(shop.id, rule, rule_id)
     canonical, ctx = order_context(shop, order=order, order_id=order_id)
+    if language:
+        ctx["customer"] = dict(ctx.get("customer") or {}) | {"language": language}
     event_type = event or compiled.rule.all_triggers[0].event
     trigger = compiled.rule.all_triggers[0]
     ctx["event"] = {
