@@ -44,7 +44,9 @@ def test_an_order_of_any_size_within_the_limit_is_delivered_and_updated(demo_sho
     assert run["status"] == "completed", {k: v.get("reason") for k, v in run["deliveries"].items()}
     assert any(m["Subject"] == f"Danke für Ihre Bestellung B{lines}" for m in sent_emails())
 
-    shipped = big_order(lines, status="shipped", updated_at="2026-11-24T14:40:00+01:00", shipped_at="2026-11-24T14:40:00+01:00")
+    shipped = big_order(
+        lines, status="shipped", updated_at="2026-11-24T14:40:00+01:00", shipped_at="2026-11-24T14:40:00+01:00"
+    )
     status, answer = demo_shop.post(json.dumps(shipped).encode())
     assert status == 202, answer
     demo_shop.drain()
