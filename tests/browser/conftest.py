@@ -110,6 +110,11 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         )
         yield context
         context.close()
+    if LOAD_TIMES:
+        import json
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "load-times.json").write_text(json.dumps(LOAD_TIMES, indent=1, sort_keys=True) + "\n")
 
 
 @pytest.fixture
@@ -149,8 +154,12 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
+LOAD_TIMES: dict[str, float] = {}  # page -> milliseconds from request to the load event, written at the end
+
+
 def screenshot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    LOAD_TIMES[name] = round(page.evaluate("performance.getEntriesByType('navigation')[0].duration"), 1)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -158,6 +158,12 @@ def test_a_viewer_gets_no_switch_and_a_forged_post_is_403(page, base_url):
     assert forged.status == 403
     redrive = page.request.post(f"{base_url}/console/demo/dead-letters/redrive", form={"csrf": csrf})
     assert redrive.status == 403
+    page.click("nav.sections >> text=Kunden")
+    page.locator("td.customer-name a").first.click()
+    assert page.locator("text=Personenbezogene Daten löschen").count() == 0
+    customer = page.url.rsplit("/", 1)[1]
+    erase = page.request.post(f"{page.url}/erase", form={"csrf": csrf, "confirm": customer})
+    assert erase.status == 403
     assert get_rule("demo", "thank-you").enabled is True
 
 
@@ -174,3 +180,20 @@ def test_sign_out_ends_the_session(page, base_url, browser_context):
     browser_context.add_cookies([cookie])  # the old cookie, kept by someone
     page.goto(f"{base_url}/console/demo/orders")
     assert page.url.startswith(f"{base_url}/console/sign-in")
+
+
+def test_the_owner_erases_a_customer_after_a_confirmation_naming_what_goes(page, base_url):
+    sign_in(page, base_url)
+    page.click("nav.sections >> text=Kunden")
+    page.locator("td.customer-name a", has_text=XSS).click()
+    page.click("text=Personenbezogene Daten löschen")
+    listed = page.locator("ul.erase-list").inner_text()
+    assert "xss@example.com" in listed and XSS in listed and "3001" in listed  # what will go, by name
+    assert "Rechnungen" in page.locator("main").inner_text()  # and what stays
+    look(page, "erase")
+
+    page.click("button.danger")
+    assert "der Kunde und 1 Bestellung(en)" in page.locator("p.note").inner_text()
+    facts = page.locator("dl.facts").inner_text()
+    assert "xss@example.com" not in facts and "Gelöscht" in facts
+    assert page.dialogs == []

@@ -249,3 +249,21 @@ def test_a_customer_name_with_markup_is_text(console):
     cookie, _ = signed_in(console)
     _, _, page = console("GET", "/console/demo/customers", cookie=cookie)
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and xss not in page
+
+
+def test_a_list_shows_one_page_and_pages_on_with_the_signed_token(console):
+    for n in range(30):
+        body = order_event(2, id=f"880{n:02d}", number=f"88{n:02d}")
+        body.pop("event_id", None)
+        assert console.shop.post(body)[0] == 202
+    cookie, _ = signed_in(console)
+    _, _, first = console("GET", "/console/demo/orders", cookie=cookie)
+    assert first.count('href="/console/demo/orders/') == 25  # one page, never the whole list
+    token = re.search(r'href="/console/demo/orders\?next=([^"]+)" rel="next"', first).group(1)
+    from html import unescape
+
+    _, _, second = console("GET", f"/console/demo/orders?next={unescape(token)}", cookie=cookie)
+    assert second.count('href="/console/demo/orders/') >= 5
+    assert not set(re.findall(r"orders/(\d+)", first)) & set(re.findall(r"orders/(\d+)", second))
+    status, _, tampered = console("GET", "/console/demo/orders?next=AAAA" + token[4:], cookie=cookie)
+    assert status == 200 and 'class="error"' in tampered and "$.next" in tampered
