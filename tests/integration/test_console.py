@@ -267,3 +267,30 @@ def test_a_list_shows_one_page_and_pages_on_with_the_signed_token(console):
     assert not set(re.findall(r"orders/(\d+)", first)) & set(re.findall(r"orders/(\d+)", second))
     status, _, tampered = console("GET", "/console/demo/orders?next=AAAA" + token[4:], cookie=cookie)
     assert status == 200 and 'class="error"' in tampered and "$.next" in tampered
+
+
+def test_no_console_page_scans_a_table(console, monkeypatch):
+    from typing import Any
+
+    from pynamodb.connection.base import Connection
+
+    cookie, _ = signed_in(console)
+    console.shop.post(order_event(1))
+    console.shop.drain()
+    from regelwerk.store.orders import list_orders
+
+    order = list_orders("demo")["orders"][0]
+    seen: list[str] = []
+    dispatch = Connection.dispatch
+
+    def recording(self: Connection, operation: str, kwargs: dict[str, Any]) -> Any:
+        seen.append(operation)
+        return dispatch(self, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    pages = ["", "/rules", "/rules/thank-you", "/runs", "/runs?order=1001&rule=thank-you&fired=true", "/orders"]
+    pages += [f"/orders/{order['id']}", "/customers", f"/customers/{order['customer_id']}", "/dead-letters"]
+    for path in pages:
+        status, _, page = console("GET", f"/console/demo{path}", cookie=cookie)
+        assert status == 200, (path, page[:500])
+    assert seen and "Scan" not in seen
