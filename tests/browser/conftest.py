@@ -64,6 +64,15 @@ def _make_console_data(shop: Shop) -> None:
     status, _ = shop.post(body)
     assert status == 202
     shop.drain()
+    # an invoice of order 1001 from the shop's invoicing (sent, then paid)
+    from tests.integration.test_dunning import invoice, post_invoice
+
+    sent = invoice(
+        1, order_id="9007199254740993", customer_name="Anna Müller", customer_email="anna.mueller@example.de"
+    )
+    post_invoice(shop, sent)
+    post_invoice(shop, invoice(1, **(sent["invoice"] | {"status": "paid", "paid_at": "2026-11-10T09:00:00+01:00"})))
+    shop.drain()
     add_person("demo", OWNER[0], "owner", OWNER[1])
     add_person("demo", VIEWER[0], "viewer", VIEWER[1])
 

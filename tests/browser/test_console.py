@@ -197,3 +197,22 @@ def test_the_owner_erases_a_customer_after_a_confirmation_naming_what_goes(page,
     facts = page.locator("dl.facts").inner_text()
     assert "xss@example.com" not in facts and "Gelöscht" in facts
     assert page.dialogs == []
+
+
+def test_an_invoice_of_order_1001_with_its_timeline(page, base_url):
+    sign_in(page, base_url)
+    page.click("nav.sections >> text=Rechnungen")
+    page.fill("input[name=order]", "9007199254740993")
+    page.click("form.filters button")
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 1 and "RE-2026-0001" in rows.first.inner_text() and "149,90" in rows.first.inner_text()
+    look(page, "invoices")
+
+    rows.first.locator("a").click()
+    assert page.locator("h1").inner_text() == "Rechnung RE-2026-0001"
+    events = page.locator("ol.timeline li").all_inner_texts()
+    assert any("invoice.sent" in e for e in events) and any("invoice.paid" in e for e in events)
+    look(page, "invoice")
+    page.click("dl.facts >> text=9007199254740993")  # on to its order
+    assert page.locator("h1").inner_text() == "Bestellung 1001"
+    assert page.locator("section[aria-labelledby=invoices] a", has_text="RE-2026-0001").count() == 1

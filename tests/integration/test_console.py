@@ -290,6 +290,7 @@ def test_no_console_page_scans_a_table(console, monkeypatch):
     monkeypatch.setattr(Connection, "dispatch", recording)
     pages = ["", "/rules", "/rules/thank-you", "/runs", "/runs?order=1001&rule=thank-you&fired=true", "/orders"]
     pages += [f"/orders/{order['id']}", "/customers", f"/customers/{order['customer_id']}", "/dead-letters"]
+    pages += ["/invoices", "/invoices?order=1001&status=open", "/invoices?number=RE-1"]
     for path in pages:
         status, _, page = console("GET", f"/console/demo{path}", cookie=cookie)
         assert status == 200, (path, page[:500])

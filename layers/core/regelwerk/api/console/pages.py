@@ -7,21 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
 from ...engine.rule import EVENTS
 from ...errors import InvalidInput, NotFound, RegelwerkError, Unauthorized
+from ...model.invoice import InvoiceStatus
 from ...store import people
 from ...store import rules as rule_store
+from ...store.invoices import list_invoices
 from ...store.lookup import AmbiguousNumber, window
 from ...store.orders import list_orders, resolve_order_id
 from ...store.runs import STATUSES, get_run, search_runs
 from .. import identity
 from ..customers import erase_customer, get_customer, list_customers
-from ..records import order_detail
+from ..records import invoice_detail, order_detail
 from . import deadletters, overview, words
 from .web import (
     Visit,
@@ -309,6 +311,29 @@ def order_page(shop: str, order_id: str) -> Response:
     visit = _visit(shop)
     detail = order_detail(shop, order_id)
     return render(visit, "order.html", detail=detail, order=detail["order"], page="orders")
+
+
+# ------------------------------------------------------------------ invoices
+
+
+@router.get("/console/<shop>/invoices")
+def invoices_page(shop: str) -> Response:
+    visit = _visit(shop)
+    filters = {k: visit.arg(k) for k in ("number", "status", "order")}
+
+    def read() -> dict[str, Any]:
+        order = _order_ref(shop, filters["order"]) if filters["order"] else None
+        return list_invoices(shop, **(filters | {"order": order}), limit=PAGE, token=visit.arg("next"))
+
+    statuses = get_args(InvoiceStatus)
+    return _list_page(visit, "invoices.html", "invoices", read, filters, statuses=statuses, page="invoices")
+
+
+@router.get("/console/<shop>/invoices/<invoice_id>")
+def invoice_page(shop: str, invoice_id: str) -> Response:
+    visit = _visit(shop)
+    detail = invoice_detail(shop, invoice_id)
+    return render(visit, "invoice.html", detail=detail, invoice=detail["invoice"], page="invoices")
 
 
 # ------------------------------------------------------------------ customers

@@ -128,6 +128,10 @@ WORDS: dict[str, dict[str, str]] = {
         "last_order": "Last order",
         "which_order": "Several orders have the number {number}. Which one?",
         "rules_waiting": "{n} rule(s) wait for another event",
+        "invoice": "Invoice",
+        "issued": "Issued",
+        "due": "Due",
+        "dunning_level": "Dunning level",
         "no_rule_for_event": "No rule waits for this event.",
     },
     "de": {
@@ -251,6 +255,10 @@ WORDS: dict[str, dict[str, str]] = {
         "last_order": "Letzte Bestellung",
         "which_order": "Mehrere Bestellungen haben die Nummer {number}. Welche?",
         "rules_waiting": "{n} Regel(n) warten auf ein anderes Ereignis",
+        "invoice": "Rechnung",
+        "issued": "Ausgestellt",
+        "due": "Fällig",
+        "dunning_level": "Mahnstufe",
         "no_rule_for_event": "Keine Regel wartet auf dieses Ereignis.",
     },
 }
