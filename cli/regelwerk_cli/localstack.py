@@ -106,6 +106,24 @@ def _register_lock_copies() -> None:
     for make in (threading.Lock, threading.RLock):
         copyreg.pickle(type(make()), lambda _lock, make=make: (make, ()))
     copyreg.pickle(threading.Condition, lambda _c: (threading.Condition, ()))
+    _register_parameter_dict_copies(copyreg)
+
+
+def _register_parameter_dict_copies(copyreg: Any) -> None:
+    """moto's SSM ``ParameterDict`` is a defaultdict whose constructor takes the account and region:
+    ``copy.deepcopy`` would call it without them. Copy it as what it is: the parameters and the flags."""
+    from moto.ssm.models import ParameterDict
+
+    def rebuild(account_id: str, region_name: str, attrs: dict[str, Any], items: list[Any]) -> Any:
+        copied = ParameterDict(account_id, region_name)
+        copied.__dict__.update(attrs)
+        copied.update(items)
+        return copied
+
+    copyreg.pickle(
+        ParameterDict,
+        lambda d: (rebuild, (d.account_id, d.region_name, dict(d.__dict__), list(d.items()))),
+    )
 
 
 _register_lock_copies()
