@@ -295,3 +295,12 @@ def test_no_console_page_scans_a_table(console, monkeypatch):
         status, _, page = console("GET", f"/console/demo{path}", cookie=cookie)
         assert status == 200, (path, page[:500])
     assert seen and "Scan" not in seen
+
+
+def test_an_orders_page_shows_each_lines_total(console):
+    cookie, _ = signed_in(console)
+    console.shop.post(order_event(1))  # 2 x 32.50 espresso, 4 x 20.00 mugs: no line totals sent
+    console.shop.drain()
+    status, _, page = console("GET", "/console/demo/orders/number:1001", cookie=cookie)
+    assert status == 200
+    assert "65,00" in page and "80,00" in page  # the lines' totals, not their unit prices

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from ...engine.rule import EVENTS
 from ...errors import InvalidInput, NotFound, RegelwerkError, Unauthorized
 from ...model.invoice import InvoiceStatus
+from ...model.order import Order
 from ...store import people
 from ...store import rules as rule_store
 from ...store.invoices import list_invoices
@@ -310,7 +311,9 @@ def orders_page(shop: str) -> Response:
 def order_page(shop: str, order_id: str) -> Response:
     visit = _visit(shop)
     detail = order_detail(shop, order_id)
-    return render(visit, "order.html", detail=detail, order=detail["order"], page="orders")
+    # the lines as rules and documents see them: each with its total (the platform's, else quantity x price)
+    lines = Order.model_validate(detail["order"]).to_context()["line_items"]
+    return render(visit, "order.html", detail=detail, order=detail["order"], lines=lines, page="orders")
 
 
 # ------------------------------------------------------------------ invoices
