@@ -337,3 +337,25 @@ def test_spend_is_net_of_refunds_on_import_and_on_update() -> None:
     customer = apply_order(None, "c", first, new_order=True)
     customer = apply_order(customer, "c", later, new_order=False, previous=first)
     assert customer.total_spent == {"EUR": "70.00"} and customer.order_count == 1
+
+
+def test_real_shopify_order_paid_in_another_currency_is_in_the_customers_currency() -> None:
+    # A live EUR shop's order #29448 paid in pounds: 1 x 142.32 GBP (162.04 EUR), shipping 0.00,
+    # no tax; 142.32 + 0.00 = 142.32 GBP, the shop's books 162.04 EUR
+    body = real("shopify/order-presentment-currency.json")
+    order = shopify.to_order(shop(), body)
+    assert (body["currency"], body["presentment_currency"]) == ("EUR", "GBP")
+    assert order.currency == "GBP"
+    assert order.total == Decimal(body["total_price_set"]["presentment_money"]["amount"]) == Decimal("142.32")
+    assert order.shop_money is not None
+    assert (order.shop_money.currency, order.shop_money.total) == ("EUR", Decimal("162.04"))
+    [line] = order.line_items
+    assert (line.sku, line.quantity, line.unit_price, line.total) == (
+        "WS6P25",
+        Decimal(1),
+        Decimal("142.32"),
+        Decimal("142.32"),
+    )
+    assert order.to_context()["line_items"][0]["total"] == {"amount": "142.32", "currency": "GBP"}
+    assert order.shipping_total == Decimal("0.00") and order.subtotal == Decimal("142.32")
+    reconciles(order)
