@@ -110,6 +110,32 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    _target(args)
+    from regelwerk.store.shops import list_keys
+
+    keys = list_keys(args.shop)
+    if args.json:
+        print(json.dumps(keys, indent=1))
+        return 0
+    print(f"{'id':<18} {'scope':<7} {'created':<26} {'last used':<26} label")
+    for k in keys:
+        print(
+            f"{k['id']:<18} {k['scope']:<7} {(k['created_at'] or '-'):<26} {(k['last_used_at'] or 'never'):<26} "
+            f"{k['label'] or ''}"
+        )
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    where = _target(args)
+    from regelwerk.store.shops import revoke_key
+
+    gone = revoke_key(args.shop, args.key_id)
+    print(f"revoked {gone['id']} ({gone['scope']}, {gone['label'] or 'no label'}) of shop {args.shop} on {where}")
+    return 0
+
+
 def cmd_clock(args: argparse.Namespace) -> int:
     from . import clock
 
@@ -391,6 +417,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--label")
     targeted(c)
     c.set_defaults(func=cmd_keys)
+    c = ks.add_parser("list", help="list a shop's keys: id, scope, label, created, last used (never the key)")
+    c.add_argument("shop")
+    c.add_argument("--json", action="store_true", help="JSON for scripts")
+    targeted(c)
+    c.set_defaults(func=cmd_keys_list)
+    c = ks.add_parser("revoke", help="revoke a key by its id (keys list): it stops working at once")
+    c.add_argument("shop")
+    c.add_argument("key_id")
+    targeted(c)
+    c.set_defaults(func=cmd_keys_revoke)
 
     from .records import add_commands  # orders, order, invoices, invoice
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from regelwerk.api import apidocs
-from regelwerk.api.admin import customers, dryruns, invoices, orders, rules, runs, shop, tasks, templates
+from regelwerk.api.admin import customers, dryruns, invoices, keys, orders, rules, runs, shop, tasks, templates
 from regelwerk.api.admin.auth import admin_shop, require_admin
 from regelwerk.api.responses import refusal_event, refuse_with_json
 from regelwerk.errors import RegelwerkError
@@ -18,7 +18,7 @@ from regelwerk.observability import logger, metrics
 app = APIGatewayRestResolver(enable_validation=True)
 refuse_with_json(app)
 app.use(middlewares=[require_admin])
-for module in (shop, rules, dryruns, templates, runs, tasks, customers, orders, invoices):
+for module in (shop, keys, rules, dryruns, templates, runs, tasks, customers, orders, invoices):
     app.include_router(module.router)
 
 

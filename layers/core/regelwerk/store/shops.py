@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from datetime import UTC, datetime
 
-from ..errors import Forbidden, NotFound, Unauthorized
+from ..clients import client
+from ..errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..model.shop import Shop
+from ..observability import logger
 from .schedules import sync_shop_schedules
 from .tables import ShopItem
 
 KEY_PREFIX = "rw_"
 SCOPES = ("ingest", "admin")
 _CACHE_SECONDS = 60
-_cache: dict[tuple[str, str], tuple[float, Shop, str]] = {}
 _profiles: dict[str, tuple[float, Shop]] = {}
 
 
@@ -66,8 +66,9 @@ def create_key(shop_id: str, scope: str, label: str | None = None) -> str:
 def authenticate(shop_id: str, authorization: str | None, scope: str) -> Shop:
     """The shop, if ``authorization`` carries a key of this shop with the scope; else 401/403/404.
 
-    The key is looked up under the shop of the URL, so a key of shop A can never open shop B.
-    Both items come from one BatchGetItem and are cached for a minute in a warm container.
+    The key is looked up under the shop of the URL, so a key of shop A can never open shop B. The
+    key's item is read on every request (one GetItem), so a revoked key stops working at once in
+    every warm container; the shop's profile is cached for a minute.
     """
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
@@ -75,26 +76,87 @@ def authenticate(shop_id: str, authorization: str | None, scope: str) -> Shop:
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         raise Unauthorized("invalid API key")
     digest = hash_key(key)
-    cached = _cache.get((shop_id, digest))
-    now = time.monotonic()
-    if cached and now - cached[0] < _CACHE_SECONDS:
-        shop, key_scope = cached[1], cached[2]
-    else:
-        items = {i.sk: i for i in ShopItem.batch_get([(shop_id, "profile"), (shop_id, f"key#{digest}")])}
-        if "profile" not in items:
-            raise NotFound(f"unknown shop {shop_id!r}")
-        key_item = items.get(f"key#{digest}")
-        # compare_digest keeps the check constant-time even though the lookup already matched
-        if key_item is None or not hmac.compare_digest(key_item.sk, f"key#{digest}"):
-            raise Unauthorized("invalid API key")
-        shop = Shop.model_validate(json.loads(items["profile"].document))
-        key_scope = key_item.scope or "ingest"
-        _cache[(shop_id, digest)] = (now, shop, key_scope)
+    shop = load_shop(shop_id)  # 404 for an unknown shop
+    try:
+        key_item = ShopItem.get(shop_id, f"key#{digest}")
+    except ShopItem.DoesNotExist as exc:
+        raise Unauthorized("invalid API key") from exc
+    # compare_digest keeps the check constant-time even though the lookup already matched
+    if not hmac.compare_digest(key_item.sk, f"key#{digest}"):
+        raise Unauthorized("invalid API key")
+    key_scope = key_item.scope or "ingest"
     if key_scope != scope and key_scope != "admin":
         raise Forbidden(f"this key has the '{key_scope}' scope; '{scope}' is needed")
+    _note_use(shop_id, digest)
     return shop
 
 
+_USE_NOTED_SECONDS = 3600  # last use is written at most hourly per key and container: keys list shows the day
+_noted: dict[tuple[str, str], float] = {}
+
+
+def _note_use(shop_id: str, digest: str) -> None:
+    now = time.monotonic()
+    if now - _noted.get((shop_id, digest), -_USE_NOTED_SECONDS) < _USE_NOTED_SECONDS:
+        return
+    _noted[(shop_id, digest)] = now
+    try:
+        client("dynamodb").update_item(
+            TableName=ShopItem.Meta.table_name,
+            Key={"shop_id": {"S": shop_id}, "sk": {"S": f"key#{digest}"}},
+            UpdateExpression="SET last_used_at = :now",
+            ConditionExpression="attribute_exists(sk)",
+            ExpressionAttributeValues={":now": {"S": datetime.now(UTC).isoformat(timespec="seconds")}},
+        )
+    except Exception:  # noting the use must never fail the request it belongs to
+        logger.warning("could not note a key's last use", extra={"shop_id": shop_id})
+
+
+def key_id(digest: str) -> str:
+    """A key's public name: the start of its hash (the key itself is never stored or shown again)."""
+    return f"key_{digest[:12]}"
+
+
+def list_keys(shop_id: str) -> list[dict[str, str | None]]:
+    """The shop's keys: id, scope, label, created and last used; never the key."""
+    get_shop(shop_id)
+    answer = client("dynamodb").query(
+        TableName=ShopItem.Meta.table_name,
+        KeyConditionExpression="shop_id = :s AND begins_with(sk, :k)",
+        ExpressionAttributeValues={":s": {"S": shop_id}, ":k": {"S": "key#"}},
+    )
+    rows = []
+    for item in answer.get("Items", []):
+        text = {name: value.get("S") for name, value in item.items()}
+        rows.append(
+            {
+                "id": key_id(text["sk"].removeprefix("key#")),
+                "scope": text.get("scope") or "ingest",
+                "label": text.get("label"),
+                "created_at": text.get("created_at"),
+                "last_used_at": text.get("last_used_at"),
+            }
+        )
+    return sorted(rows, key=lambda r: r["created_at"] or "")
+
+
+def revoke_key(shop_id: str, wanted: str) -> dict[str, str | None]:
+    """Delete a key by its id; it stops working at once. The shop's last admin key is kept (409):
+    without it nobody could manage the shop through the API."""
+    keys = list_keys(shop_id)
+    found = next((k for k in keys if k["id"] == wanted), None)
+    if found is None:
+        raise NotFound(f"no key {wanted!r} in shop {shop_id!r} (regelwerk keys list {shop_id})")
+    if found["scope"] == "admin" and sum(1 for k in keys if k["scope"] == "admin") == 1:
+        raise Conflict("this is the shop's last admin key: create another one before revoking it")
+    digest = next(
+        i.sk.removeprefix("key#")
+        for i in ShopItem.query(shop_id, ShopItem.sk.startswith(f"key#{wanted.removeprefix('key_')}"))
+    )
+    ShopItem(shop_id, f"key#{digest}").delete()
+    return found
+
+
 def clear_cache() -> None:
-    _cache.clear()
     _profiles.clear()
+    _noted.clear()
