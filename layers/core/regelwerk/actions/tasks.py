@@ -72,15 +72,16 @@ def list_tasks(shop_id: str, *, state: str | None = None, limit: int = 50, token
     if state is not None and state not in STATES:
         raise InvalidInput("invalid filter", [Problem("$.state", f"must be one of {', '.join(STATES)}")])
     limit = max(1, min(limit, 200))
+    scope = paging.scope_of("tasks", state=state)
     items = TaskItem.query(
         shop_id,
         filter_condition=(TaskItem.state == state) if state else None,
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=paging.decode(shop_id, token),  # signed for this shop: a forged token is a 400
+        last_evaluated_key=paging.decode(shop_id, token, scope),  # signed for this shop and list: else 400
     )
     tasks = [_entry(i) for i in items]
-    nxt = paging.encode(shop_id, items.last_evaluated_key)
+    nxt = paging.encode(shop_id, items.last_evaluated_key, scope)
     return {"tasks": tasks, "next": nxt}
 
 

@@ -145,7 +145,7 @@ def list_invoices(
             shop_id, key_condition, scan_index_forward=False, limit=n, last_evaluated_key=start
         )
 
-    scope = f"invoices:by-issued:{low}:{high}"
+    scope = paging.scope_of(f"invoices:by-issued:{low}:{high}", customer=customer, status=status, order=order)
     rows, last = paging.read_page(InvoiceItem, query, keep, limit=size, start=paging.decode(shop_id, token, scope))
     return {"invoices": [invoice_summary(i) for i in rows], "next": paging.encode(shop_id, last, scope)}
 

@@ -157,6 +157,7 @@ def list_orders(
     else:
         index, hash_key, scope = OrderItem.by_created, shop_id, "orders:by-created"
     scope += f":{low}:{high}"  # a token starts where its own key range left off, never outside another's
+    scope = paging.scope_of(scope, status=status, channel=channel, email=wanted_email)
 
     def query(start: dict[str, Any] | None, n: int) -> ResultIterator[OrderItem]:
         return index.query(hash_key, key_condition, scan_index_forward=False, limit=n, last_evaluated_key=start)

@@ -140,6 +140,7 @@ def search_runs(
     if subject:
         index, hash_key, scope = RunItem.by_order, subject, f"runs:by-order:{subject}"
     scope += f":{since}:{until}"  # a token starts where its own key range left off, never outside another's
+    scope = paging.scope_of(scope, event=event, customer=customer_id, rule=rule, fired=fired, status=status)
     results = index.query(
         hash_key,
         range_key_condition=key_condition,
