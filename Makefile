@@ -4,6 +4,7 @@ export PYENV_VERSION := 3.13.0
 PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 || command -v python3)
 VENV := .venv
 SAMVENV := .venv-sam
+CHECKOVVENV := .venv-checkov
 BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= eu-central-1
 export AWS_REGION ?= eu-central-1
@@ -22,6 +23,12 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	@test -x $(SAMVENV)/bin/python || $(PYTHON) -m venv $(SAMVENV)
 	$(SAMVENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAMVENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+$(CHECKOVVENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOVVENV)/bin/python || $(PYTHON) -m venv $(CHECKOVVENV)
+	$(CHECKOVVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOVVENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
 venv: $(BIN)/.installed
@@ -55,11 +62,12 @@ XDIST ?= -n 2 --dist worksteal
 unit: venv browser
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
-cfn: venv $(SAMVENV)/.installed
+cfn: venv $(SAMVENV)/.installed $(CHECKOVVENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAMVENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+	$(CHECKOVVENV)/bin/checkov -f template.yaml --config-file .checkov.yaml --skip-download
 
-## ruff, mypy, pytest (unit, integration, reliability, slow ones included), cfn-lint and sam validate --lint
+## ruff, mypy, pytest (unit, integration, reliability, browser, slow ones included), cfn-lint, sam validate --lint and checkov
 test: lint typecheck unit cfn
 
 ## the edit-test loop: ruff, mypy and every test not marked slow (under two minutes)
@@ -77,4 +85,4 @@ build: $(SAMVENV)/.installed
 	  $(SAMVENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(SAMVENV) .aws-sam outbox .pytest_cache
+	rm -rf $(VENV) $(SAMVENV) $(CHECKOVVENV) .aws-sam outbox .pytest_cache
