@@ -477,6 +477,23 @@ class LocalStack:
                 break
         return total
 
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting or in flight on each queue of the stack (the local /v1/health shows them)."""
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        assert self.resources
+        depths = {}
+        for logical, queue in self.resources.queues.items():
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=queue["url"],
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[logical] = int(attrs["ApproximateNumberOfMessages"]) + int(
+                attrs["ApproximateNumberOfMessagesNotVisible"]
+            )
+        return depths
+
     def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
         import boto3
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
-def http_app(stack: Any, lock: threading.Lock) -> Any:
-    """A WSGI app playing API Gateway in front of the stack's functions (the tests' browser uses it too)."""
+def http_app(stack: Any, lock: threading.Lock, local_health: Callable[[], dict[str, Any]] | None = None) -> Any:
+    """A WSGI app playing API Gateway in front of the stack's functions (the tests' browser uses it too).
+
+    ``local_health``: what ``GET /v1/health`` adds on the local stack (the delivery loop, the queues)."""
     from werkzeug.wrappers import Request, Response
 
     @Request.application
@@ -22,9 +24,83 @@ def http_app(stack: Any, lock: threading.Lock) -> Any:
             status, headers, answer = stack.invoke_http(
                 request.method, request.path, dict(request.headers), body, dict(request.args) or None
             )
+        if local_health is not None and request.path == "/v1/health" and status == 200:
+            answer = json.dumps(json.loads(answer) | {"local": local_health()}).encode()
         return Response(answer, status=status, headers=headers or {"Content-Type": "application/json"})
 
     return app
+
+
+class DeliveryLoop:
+    """``make serve``'s delivery: queued actions delivered continuously, watched and restarted.
+
+    An error in one round (a handler, the outbox writer) is logged with its reason and the loop goes
+    on: the message stays on its queue and is retried, then dead-lettered, as on AWS. If the thread
+    dies all the same, the watchdog starts a new one. ``status()`` is what ``/v1/health`` shows.
+    """
+
+    def __init__(self, stack: Any, lock: threading.Lock, after_round: Callable[[], None], pause: float = 0.5):
+        self.stack, self.lock, self.after_round, self.pause = stack, lock, after_round, pause
+        self.stop = threading.Event()
+        self.rounds = self.delivered = self.errors = self.restarts = 0
+        self.last_error: str | None = None
+        self.thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        with self.lock:
+            handled = self.stack.poll_once()
+            if handled:
+                handled += self.stack.drain()
+                self.after_round()
+        return int(handled)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.delivered += self.run_once()
+                self.rounds += 1
+            except Exception as exc:  # one bad round never stops delivery
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                print(f"regelwerk serve: delivery round failed, going on: {self.last_error}", file=sys.stderr)
+            self.stop.wait(self.pause)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._loop, name="delivery", daemon=True)
+        self.thread.start()
+
+    def watch(self, every: float = 2.0) -> threading.Thread:
+        """A watchdog thread: a delivery thread that died is started again."""
+
+        def guard() -> None:
+            while not self.stop.wait(every):
+                if self.thread is None or not self.thread.is_alive():
+                    self.restarts += 1
+                    self.last_error = self.last_error or "the delivery thread stopped"
+                    print("regelwerk serve: the delivery thread stopped; starting it again", file=sys.stderr)
+                    self.start()
+
+        watchdog = threading.Thread(target=guard, name="delivery-watchdog", daemon=True)
+        watchdog.start()
+        return watchdog
+
+    def status(self) -> dict[str, Any]:
+        depths = {}
+        try:
+            depths = self.stack.queue_depths()
+        except Exception as exc:  # the health answer must not fail on the queues
+            depths = {"error": str(exc)[:200]}
+        return {
+            "delivery": {
+                "running": bool(self.thread and self.thread.is_alive()),
+                "rounds": self.rounds,
+                "delivered": self.delivered,
+                "errors": self.errors,
+                "restarts": self.restarts,
+                "last_error": self.last_error,
+            },
+            "queues": depths,
+        }
 
 
 def demo_people(shop_id: str) -> dict[str, tuple[str, str]]:
@@ -46,7 +122,6 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
 
     stack, shop_id, key, admin_key = start(log_level="INFO")
     lock = threading.Lock()  # one invocation at a time, like a single warm Lambda container
-    stop = threading.Event()
     assert stack.resources
     bucket = stack.resources.buckets["DocumentsBucket"]
 
@@ -55,20 +130,11 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
         outbox.collect(outbox_dir, bucket, [shop_id])
     stack.write_state()
 
-    app = http_app(stack, lock)
+    loop = DeliveryLoop(stack, lock, lambda: outbox.collect(outbox_dir, bucket, [shop_id]))
+    app = http_app(stack, lock, loop.status)
     people = demo_people(shop_id)
-
-    def deliver_forever() -> None:
-        while not stop.is_set():
-            with lock:
-                handled = stack.poll_once()
-                if handled:
-                    stack.drain()
-                    outbox.collect(outbox_dir, bucket, [shop_id])
-            time.sleep(0.5)
-
-    worker = threading.Thread(target=deliver_forever, daemon=True)
-    worker.start()
+    loop.start()
+    loop.watch()
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(json.dumps({"api": f"http://127.0.0.1:{port}", "aws_endpoint": stack.endpoint, "shop": shop_id}, indent=2))
     shopify_secret = os.environ.get("DEMO_SHOPIFY_SECRET", "")
@@ -104,7 +170,7 @@ Queued actions are delivered continuously into {outbox_dir}/. Ctrl-C stops.""",
     except KeyboardInterrupt:
         print("\nstopping")
     finally:
-        stop.set()
+        loop.stop.set()
         server.server_close()
         from .localstack import state_file
 
