@@ -25,7 +25,7 @@ from ...store.runs import STATUSES, get_run, search_runs
 from .. import identity
 from ..customers import erase_customer, get_customer, list_customers
 from ..records import invoice_detail, order_detail
-from . import deadletters, overview, words
+from . import deadletters, editor, overview, words
 from .web import (
     Visit,
     begin,
@@ -193,6 +193,8 @@ def rule_page(shop: str, rule_id: str) -> Response:
             k: v for k, v in rule_store.get_rule_version(shop, rule_id, int(chosen))["rule"].items() if k != "version"
         }
     text = yaml.safe_dump(shown, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    live = rule.document()  # an earlier version is shown with what differs from the live one
+    difference = editor.diff(shown, live, f"version {chosen}", f"version {rule.version}") if shown != live else ""
     triggers = words.triggers_in_words(visit.language, [t.model_dump(by_alias=True) for t in rule.all_triggers])
     return render(
         visit,
@@ -202,6 +204,8 @@ def rule_page(shop: str, rule_id: str) -> Response:
         yaml_text=text,
         versions=versions,
         shown_version=int(chosen) if chosen and chosen.isdigit() else rule.version,
+        difference=difference,
+        notice=visit.arg("notice"),
         page="rules",
     )
 
