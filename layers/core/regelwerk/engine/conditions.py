@@ -321,17 +321,14 @@ SHOWN_CHARS = 500  # ... and the start of a long text: enough to see why, small 
 
 
 def _shown(value: Any) -> Any:
-    """A condition's actual value as the run log keeps it: long lists and texts cut, saying so."""
+    """A condition's actual value as the run log keeps it: long lists and texts cut, saying so (what
+    is short, nearly everything, is kept as it is, without a copy)."""
+    if isinstance(value, str):
+        return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + f"... ({len(value)} characters)"
     if isinstance(value, list) and len(value) > SHOWN_ITEMS:
         return [_shown(v) for v in value[:SHOWN_ITEMS]] + [f"... and {len(value) - SHOWN_ITEMS} more"]
-    if isinstance(value, list):
-        return [_shown(v) for v in value]
-    if isinstance(value, str) and len(value) > SHOWN_CHARS:
-        return value[:SHOWN_CHARS] + f"... ({len(value)} characters)"
     if isinstance(value, dict) and len(value) > SHOWN_ITEMS:
         return f"(an object with {len(value)} keys)"
-    if isinstance(value, dict):
-        return {k: _shown(v) for k, v in value.items()}
     return value
 
 
