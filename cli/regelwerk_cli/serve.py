@@ -103,6 +103,18 @@ class DeliveryLoop:
         }
 
 
+def port_free(port: int) -> bool:
+    """Whether 127.0.0.1:port can be bound (checked before the stack starts, so a taken port is one line)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def demo_people(shop_id: str) -> dict[str, tuple[str, str]]:
     """A demo owner and a demo viewer of the shop, with new random passwords: role -> (e-mail, password)."""
     from regelwerk.api.identity import add_person, one_time_password
@@ -120,6 +132,13 @@ def serve(port: int, start: Callable[..., Any], post_events: Callable[..., Any],
 
     from . import outbox
 
+    if not port_free(port):
+        print(f"regelwerk serve: port {port} is taken; choose another with --port", file=sys.stderr)
+        return 1
+    os.environ["LOCAL_URL"] = f"http://127.0.0.1:{port}"  # portal and document links follow --port
+    from regelwerk.settings import settings
+
+    settings.cache_clear()
     stack, shop_id, key, admin_key = start(log_level="INFO")
     lock = threading.Lock()  # one invocation at a time, like a single warm Lambda container
     assert stack.resources

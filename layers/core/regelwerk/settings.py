@@ -50,7 +50,8 @@ class Settings:
     scheduler_role_arn: str = ""
     schedule_dlq_arn: str = ""
     portal_secret: str = ""
-    portal_base_url: str = ""  # the API's URL; empty (and on the local stack) -> http://127.0.0.1:3000
+    portal_base_url: str = ""  # the API's URL; empty -> the local stack's (local_url)
+    local_url: str = "http://127.0.0.1:3000"  # the local stack's API (make serve --port sets it)
     portal_link_days: int = 30
     stage: str = "dev"
     run_retention_days: int = 90
@@ -81,7 +82,7 @@ class Settings:
     def portal_url_base(self) -> str:
         """Where customer portal links point: the deployed API, or `make serve`'s port on the local stack."""
         if self.stage == "local" or not self.portal_base_url:
-            return "http://127.0.0.1:3000"
+            return self.local_url.rstrip("/")
         return self.portal_base_url.rstrip("/")
 
     def queue_url(self, queue: str) -> str:
