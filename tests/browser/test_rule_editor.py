@@ -236,3 +236,25 @@ def test_a_problem_is_shown_at_its_field(page, base_url):
     with pytest.raises(NotFound):
         get_rule("demo", "half-done")
     look(page, "rule-editor-problems")
+
+
+def test_yaml_edited_beside_the_form_is_applied_to_it(page, base_url):
+    sign_in(page, base_url)
+    page.goto(f"{base_url}/console/demo/rules/thank-you/edit")
+    text = page.locator("#yaml-text").input_value()
+    assert "when:" not in text  # thank-you has no conditions: the owner writes one, and a delay
+    condition = "when:\n  all:\n  - field: order.shipping_address.country\n    op: in\n    value: [AT, CH]\n"
+    edited = text.replace("limit: unlimited", condition + "limit: unlimited")
+    page.fill("#yaml-text", edited.replace("template: thank-you", "template: thank-you\n  delay: 7d"))
+
+    page.click("button[value=apply-yaml]")
+    settle(page)
+
+    chosen = page.locator("#f-c-0-countries option:checked").all_inner_texts()
+    assert chosen == ["Österreich (AT)", "Schweiz (CH)"]
+    assert page.locator("#f-actions-0-delay").input_value() == "7d"
+    assert "delay: 7d" in page.locator("#yaml-text").input_value()
+    # and a change of the form goes back into the YAML
+    page.select_option("#f-c-0-countries", ["AT"])
+    settle(page)
+    assert "- CH" not in page.locator("#yaml-text").input_value()

@@ -458,3 +458,16 @@ def test_a_viewer_sees_the_editor_read_only_and_every_post_is_403(console):
 def test_problems_without_a_field_stay_in_the_summary():
     slots = editor.problems_by_slot([Problem("$", "give either 'trigger' or 'triggers'"), Problem("$.name", "x")])
     assert slots == {"": ["give either 'trigger' or 'triggers'"], "name": ["x"]}
+
+
+def test_yaml_that_cannot_be_read_is_said_and_the_form_stays(console):
+    cookie, csrf = signed_in(console)
+    fields = austrian_rule()
+
+    status, _, page = post(console, cookie, csrf, fields | {"do": "apply-yaml", "yaml": "id: [unclosed"})
+
+    assert status == 422 and "the YAML cannot be read" in page
+    assert shown_form(page)["c-0-countries"] == ["AT"]  # the form as it was
+    assert "id: [unclosed" in page  # and the text as typed, to mend
+    status, _, page = post(console, cookie, csrf, fields | {"do": "apply-yaml", "yaml": "- a list"})
+    assert status == 422 and "the YAML must be a rule" in page

@@ -637,3 +637,5 @@ WORDS["de"].update(
 )
 WORDS["en"]["as_form"] = "As a form"
 WORDS["de"]["as_form"] = "Als Formular"
+WORDS["en"]["several_countries"] = "several: Ctrl/⌘-click"
+WORDS["de"]["several_countries"] = "mehrere: Strg/⌘-Klick"
