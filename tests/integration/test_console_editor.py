@@ -471,3 +471,17 @@ def test_yaml_that_cannot_be_read_is_said_and_the_form_stays(console):
     assert "id: [unclosed" in page  # and the text as typed, to mend
     status, _, page = post(console, cookie, csrf, fields | {"do": "apply-yaml", "yaml": "- a list"})
     assert status == 422 and "the YAML must be a rule" in page
+
+
+def test_a_new_field_gets_an_operator_its_kind_allows():
+    doc = {"when": {"all": [{"field": "order.channel", "op": "gt", "value": {"amount": "50", "currency": "EUR"}}]}}
+
+    editor.change_shape(doc, "refit:c-0", "EUR")
+
+    assert doc["when"]["all"][0] == {"field": "order.channel", "op": "eq"}
+    kept = {"when": {"all": [{"field": "order.total", "op": "gt", "value": "50"}]}}
+    assert editor.change_shape(kept, "refit:c-0", "EUR") == {
+        "when": {"all": [{"field": "order.total", "op": "gt", "value": "50"}]}
+    }
+    assert editor.operators_for("order.skus") == ("contains", "not_contains", "exists", "not_exists", "changed")
+    assert "changed_to" not in editor.operators_for("customer.order_count")  # no previous customer

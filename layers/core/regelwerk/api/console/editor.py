@@ -288,6 +288,11 @@ def change_shape(doc: dict[str, Any], do: str, shop_currency: str) -> dict[str, 
             holder.pop(index)
         elif where == "c":
             doc.pop("when", None)
+    elif verb == "refit":  # a leaf's field changed: an operator its kind does not allow becomes the first that fits
+        node, _, _ = _node_at(doc, where)
+        if isinstance(node, dict) and "field" in node and node.get("op") not in operators_for(str(node["field"])):
+            node["op"] = operators_for(str(node["field"]))[0]
+            node.pop("value", None)
     elif verb == "add-action" and where in ACTION_FIELDS:
         doc.setdefault("actions", []).append(blank_action(where))
     elif verb == "remove-action" and where.isdigit() and int(where) < len(doc.get("actions", [])):
