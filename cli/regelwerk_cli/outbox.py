@@ -20,6 +20,12 @@ from typing import Any
 from .cfn import ACCOUNT
 from .localstack import REGION
 
+# the outbox's own pages show e-mails as they were sent: no script runs in them, nothing loads from elsewhere
+OUTBOX_CSP = (
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data: 'self'; frame-src 'self'; base-uri 'none'\">"
+)
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "x"
@@ -57,7 +63,7 @@ def collect(
             + "</p><hr>"
         )
         (outdir / "mail" / f"{base}.html").write_text(
-            f"<!doctype html><meta charset='utf-8'><title>{html.escape(str(msg['Subject']))}</title>"
+            f"<!doctype html><meta charset='utf-8'>{OUTBOX_CSP}<title>{html.escape(str(msg['Subject']))}</title>"
             f"{header}{body_html}",
             encoding="utf-8",
         )
@@ -177,7 +183,7 @@ def _index(outdir: Path, found: dict[str, list[dict[str, Any]]]) -> None:
             f"{''.join(parts)}<ul>{deliveries}</ul><p><a href='{e(run['file'])}'>run log entry</a></p>"
             f"</section>"
         )
-    page = f"""<!doctype html><meta charset="utf-8"><title>Regelwerk outbox</title>
+    page = f"""<!doctype html><meta charset="utf-8">{OUTBOX_CSP}<title>Regelwerk outbox</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 section{{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem;margin:.5rem 0}}
 .failed,.dead_lettered{{color:#b00}} .completed,.fired{{color:#070}} .skip{{color:#888}}
