@@ -63,6 +63,7 @@ class LocalResources:
     queues: dict[str, dict[str, str]] = field(default_factory=dict)  # logical -> {url, arn, name}
     buckets: dict[str, str] = field(default_factory=dict)
     others: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # secret ARN -> the random value made for it
 
 
 NO_VALUE = object()  # AWS::NoValue: the list item or property is left out
@@ -112,6 +113,18 @@ class Resolver:
             return f"arn:aws:iam::{ACCOUNT}:role/{name}"
         return f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
 
+    def dynamic(self, text: str) -> str:
+        """CloudFormation's dynamic references to the stack's own secrets, resolved as CloudFormation does:
+        ``{{resolve:secretsmanager:<arn>:SecretString}}`` is the secret's value (made at random locally)."""
+
+        def value(match: re.Match[str]) -> str:
+            arn = match.group(1)
+            if arn not in self.resources.secrets:
+                raise KeyError(f"{match.group(0)}: no such secret in the local stack")
+            return self.resources.secrets[arn]
+
+        return re.sub(r"\{\{resolve:secretsmanager:([^}]+?):SecretString\}\}", value, text)
+
     def condition(self, name: str) -> bool:
         """A named condition of the template, with its parameters' defaults."""
         return bool(self.resolve(self.template.get("Conditions", {})[name]))
@@ -139,7 +152,7 @@ class Resolver:
                         return self.getatt(*token.split(".", 1))
                     return self.ref(token)
 
-                return re.sub(r"\$\{([^}]+)\}", sub, text)
+                return self.dynamic(re.sub(r"\$\{([^}]+)\}", sub, text))
         if isinstance(value, dict):
             return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
         if isinstance(value, list):
@@ -158,6 +171,25 @@ def physical_names(template: dict[str, Any], prefix: str) -> LocalResources:
         elif kind == "AWS::SES::ConfigurationSet":
             res.others[logical] = f"{prefix}-{logical}"
     return res
+
+
+def _create_secrets(session: Any, template: dict[str, Any], res: LocalResources, prefix: str, region: str) -> None:
+    """Secrets the template generates (portal links, paging tokens): random values in the local Secrets
+    Manager, as CloudFormation would make them, never the literal ``{{resolve:...}}`` text."""
+    import secrets as random_secrets
+
+    client = session.client("secretsmanager", region_name=region)
+    for logical, spec in template["Resources"].items():
+        if spec["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        length = int((spec.get("Properties", {}).get("GenerateSecretString") or {}).get("PasswordLength", 48))
+        value = "".join(random_secrets.choice(_SECRET_ALPHABET) for _ in range(length))
+        arn = client.create_secret(Name=f"{prefix}-{logical}", SecretString=value)["ARN"]
+        res.others[logical] = arn
+        res.secrets[arn] = value
+
+
+_SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def create_resources(session: Any, template: dict[str, Any], prefix: str, region: str) -> LocalResources:
@@ -224,6 +256,7 @@ def create_resources(session: Any, template: dict[str, Any], prefix: str, region
             res.others[logical] = name
             scheduler.create_schedule_group(Name=name)
     _create_user_pools(session, template, resolver, res, prefix, region)
+    _create_secrets(session, template, res, prefix, region)
     sesv2 = session.client("sesv2", region_name=region)
     for logical, name in res.others.items():
         if template["Resources"][logical]["Type"] == "AWS::SES::ConfigurationSet":

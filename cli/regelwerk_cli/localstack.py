@@ -340,6 +340,7 @@ class LocalStack:
         for kind in ("Mail", "Sms", "Pdf", "Actions"):
             env[f"{kind.upper()}_DLQ_URL"] = self.resources.queues[f"{kind}DeadLetterQueue"]["url"]
         path.write_text(json.dumps({"endpoint": self.endpoint, "env": env, "pid": os.getpid()}, indent=2))
+        path.chmod(0o600)  # it holds the local stack's generated secrets
 
     def verify_sender(self, address: str) -> None:
         import boto3
