@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from regelwerk.documents import links as portal
-from regelwerk.model.customer import customer_id_for_email
+from regelwerk.store.customers import customer_id_of_email
 from regelwerk.store.rules import save_template
 from tests.conftest import order_event, sent_emails
 
@@ -39,7 +39,7 @@ def open_page(shop, token: str) -> tuple[int, dict[str, str], str]:
 
 
 def token_for(email: str, shop_id: str = "demo", days: float = 1) -> str:
-    return portal.sign(shop_id, customer_id_for_email("demo", email), datetime.now(UTC) + timedelta(days=days))
+    return portal.sign(shop_id, customer_id_of_email("demo", email), datetime.now(UTC) + timedelta(days=days))
 
 
 def test_link_shows_only_that_customers_orders_with_invoice_download(orders):
@@ -81,7 +81,7 @@ def test_bad_links_are_refused_without_data(orders, case):
 def test_erased_customer_link_opens_nothing(orders):
     from regelwerk.api.customers import erase_customer
 
-    erase_customer("demo", customer_id_for_email("demo", ANNA))
+    erase_customer("demo", customer_id_of_email("demo", ANNA))
     status, _, page = open_page(orders, token_for(ANNA))
     assert status == 404 and "1001" not in page
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from regelwerk.model.customer import customer_id_for_email
 from regelwerk.model.invoice import Invoice
+from regelwerk.store.customers import customer_id_of_email
 from regelwerk.store.rules import save_rule, save_template
 from regelwerk.store.tables import CustomerItem, InvoiceItem, OrderItem, RunItem
 from tests.conftest import STACK, order_event, sent_emails
@@ -138,7 +138,7 @@ def test_real_payment_failed_event_stores_the_open_invoice_with_exact_amounts(sh
     assert invoice.issued_at == datetime.fromtimestamp(1745437578, UTC)  # effective_at
     assert invoice.due_at == invoice.issued_at + timedelta(days=14)  # no due_date: charged automatically
     assert invoice.payment_url == "https://invoice.stripe.com/"
-    assert invoice.customer_id == customer_id_for_email("demo", "customer@example.org")
+    assert invoice.customer_id == customer_id_of_email("demo", "customer@example.org")
     # the buyer as the invoice names them, kept with it
     assert (invoice.customer_email, invoice.customer_name) == ("customer@example.org", "Example Customer")
     assert invoice.billing_address is not None

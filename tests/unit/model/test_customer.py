@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from regelwerk.model.customer import Customer, apply_order, customer_id_for, normalise_address, normalise_email
+from regelwerk.model.customer import (
+    Customer,
+    apply_order,
+    customer_id_for,
+    customer_id_for_email,
+    normalise_address,
+    normalise_email,
+)
 from regelwerk.model.order import Address, Order
 
 ADDRESS = {"name": "Anna Müller", "street": "Hauptstraße", "house_number": "5", "zip": "04109", "city": "Leipzig"}
@@ -214,3 +221,13 @@ def test_customer_context_has_a_display_name() -> None:
     assert Customer(id="c", first_name="Anna", last_name="Müller").to_context()["name"] == "Anna Müller"
     assert Customer(id="c", last_name="Müller").to_context()["name"] == "Müller"
     assert Customer(id="c").to_context()["name"] is None
+
+
+def test_with_the_shops_key_the_id_is_an_hmac_no_one_derives_from_the_email_alone():
+    key, other_key = b"k" * 32, b"o" * 32
+    keyed = customer_id_for_email("demo", "Anna.Mueller@example.de ", key)
+    assert keyed == customer_id_for_email("demo", "anna.mueller@example.de", key)  # stable, normalised
+    assert keyed != customer_id_for_email("demo", "anna.mueller@example.de")  # not the legacy sha256
+    assert keyed != customer_id_for_email("demo", "anna.mueller@example.de", other_key)
+    assert keyed.startswith("cus_") and len(keyed) == len(customer_id_for_email("demo", "x@example.de"))
+    assert customer_id_for("demo", order(), "email", key) == customer_id_for_email("demo", order().customer.email, key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,9 +23,11 @@ from ..documents.csv import CUSTOMER_COLUMNS, LIST_SEPARATOR, customer_row, unce
 from ..errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Problem, pydantic_problems
 from ..model.customer import Customer, customer_id_for_email, erase_order, erased_profile, normalise_email
 from ..settings import settings
-from ..store import paging
+from ..store import paging, personal
 from ..store.customers import customer_from_item, profile_document
 from ..store.orders import order_of, order_summary
+from ..store.runs import run_status
+from ..store.shops import customer_id_key
 from ..store.tables import CustomerItem, OrderItem
 
 _LANGUAGE = r"^[a-z]{2}(-[A-Z]{2})?$"
@@ -137,13 +140,92 @@ def update_customer(shop_id: str, customer_id: str, changes: dict[str, Any]) -> 
     return get_customer(shop_id, customer_id)
 
 
-def erase_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
-    """GDPR erasure: the customer's personal data goes from their record and from every order of theirs.
+def _person(shop_id: str, item: CustomerItem, orders: list[OrderItem]) -> personal.Person:
+    """Every value that names the customer, from their record and their orders, before any of it goes."""
+    person = personal.Person(shop_id, item.customer_id)
+    c = customer_from_item(item)
+    person.add(c.email, c.phone, c.first_name, c.last_name, c.external_id)
+    for o in orders:
+        order = order_of(o)
+        info = order.customer
+        person.add(info.email, info.phone, info.first_name, info.last_name, info.id, order.note)
+        for address in (order.billing_address, order.shipping_address):
+            if address is not None:
+                values = address.model_dump()
+                person.add(*(values.get(k) for k in ("name", "company", "street", "phone", "address_line2")))
+                if values.get("street") and values.get("house_number"):
+                    person.add(f"{values['street']} {values['house_number']}")
+    return person
 
-    Order count, spend and order dates stay (they identify no one). Orders go first and the
-    customer's ``erased_at`` last, so an interrupted erasure is finished by calling it again.
+
+def erase_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
+    """GDPR erasure: the customer's personal data goes from everywhere Regelwerk keeps it.
+
+    The customer is marked erased first, so nothing planned for them goes out from then on (the send-time
+    guard); then their runs, tasks, delayed actions, delivery records, parked contexts and PDFs, then their
+    orders, and their profile last: an interrupted erasure is finished by calling it again. Invoices and
+    credit notes stay, marked as retained for tax law. Order count, spend and order dates stay (they
+    identify no one). The answer counts what was erased and what was retained, and says why.
     """
-    _get(shop_id, customer_id)
+    item = _get(shop_id, customer_id)
+    now = item.erased_at or datetime.now(UTC).isoformat()
+    if not item.erased_at:
+        item.update(actions=[CustomerItem.erased_at.set(now)], condition=CustomerItem.customer_id.exists())
+    orders = orders_of(shop_id, customer_id, limit=None)
+    person = _person(shop_id, item, orders)
+    order_ids = [o.order_id for o in orders]
+    invoices = personal.invoices_of(shop_id, customer_id, order_ids)
+    keys = personal.order_keys(person, order_ids, [i.invoice_id for i in invoices])
+    runs = personal.runs_of(shop_id, keys)
+    run_ids = [r.run_id for r in runs]
+    action_ids = [a for r in runs for a in personal.deliveries_of(r)]
+    waiting = [a for r in runs for a, e in personal.deliveries_of(r).items() if e.get("state") == "delayed"]
+
+    cancelled = personal.cancel_delayed(waiting)
+    documents = personal.erase_documents(shop_id, personal.documents_of(shop_id, orders, runs), orders)
+    contexts = personal.delete_contexts(shop_id, run_ids)
+    tasks = sum(personal.erase_task(t) for t in personal.tasks_of(shop_id, customer_id))
+    ledger = personal.erase_ledger([f"{p}#{a}" for a in action_ids for p in ("delayed", "delivery")], person)
+    # the runs last but one: cancelling a delayed action writes its entry, which is then redacted too
+    erased_runs = sum(personal.erase_run(r, person) for r in personal.runs_of(shop_id, keys))
+    retained_invoices = [personal.retain_invoice(i) for i in invoices]
+    erased_orders = _erase_orders(shop_id, customer_id)
+
+    customer_item = _get(shop_id, customer_id)
+    erased = erased_profile(customer_from_item(customer_item))
+    customer_item.update(
+        actions=[CustomerItem.document.set(profile_document(erased)), CustomerItem.erased_at.set(now)],
+        condition=CustomerItem.customer_id.exists(),
+    )
+    retained: dict[str, Any] = {}
+    if retained_invoices:
+        retained["invoices"] = {
+            "count": len(retained_invoices),
+            "until": max(retained_invoices),
+            "why": personal.RETENTION_WHY,
+        }
+    for kind, until in sorted(documents.retained.items()):
+        retained[f"{kind}_documents"] = {"count": len(until), "until": max(until), "why": personal.RETENTION_WHY}
+    return {
+        "customer_id": customer_id,
+        "erased_at": now,
+        "orders_erased": erased_orders,
+        "erased": {
+            "customer": 1,
+            "orders": erased_orders,
+            "runs": erased_runs,
+            "tasks": tasks,
+            "delayed_actions_cancelled": cancelled,
+            "delivery_records": ledger,
+            "parked_contexts": contexts,
+            "documents": documents.deleted,
+        },
+        "retained": retained,
+    }
+
+
+def _erase_orders(shop_id: str, customer_id: str) -> int:
+    """Every order of the customer without their personal data (each write conditional on the version read)."""
     erased_orders = 0
     for item in orders_of(shop_id, customer_id, limit=None):
         for _attempt in range(5):
@@ -159,14 +241,57 @@ def erase_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
                 item = OrderItem.get(shop_id, item.order_id, consistent_read=True)  # changed meanwhile
         else:
             raise Conflict("an order of this customer keeps changing; try the erasure again")
-    customer_item = _get(shop_id, customer_id)
-    erased = erased_profile(customer_from_item(customer_item))
-    now = datetime.now(UTC).isoformat()
-    customer_item.update(
-        actions=[CustomerItem.document.set(profile_document(erased)), CustomerItem.erased_at.set(now)],
-        condition=CustomerItem.customer_id.exists(),
+    return erased_orders
+
+
+def export_customer(shop_id: str, customer_id: str) -> dict[str, Any]:
+    """Everything Regelwerk holds on the customer, as JSON (GDPR art. 15): 404 once they were erased."""
+    item = _get(shop_id, customer_id)
+    if item.erased_at:
+        raise NotFound(f"no customer {customer_id!r}")
+    orders = orders_of(shop_id, customer_id, limit=None)
+    order_ids = [o.order_id for o in orders]
+    invoices = personal.invoices_of(shop_id, customer_id, order_ids)
+    runs = personal.runs_of(
+        shop_id, personal.order_keys(personal.Person(shop_id, customer_id), order_ids, [i.invoice_id for i in invoices])
     )
-    return {"customer_id": customer_id, "erased_at": now, "orders_erased": erased_orders}
+    pending = []
+    for run in runs:
+        for action_id, entry in personal.deliveries_of(run).items():
+            if entry.get("state") == "delayed":
+                pending.append(
+                    {
+                        "action_id": action_id,
+                        "run_id": run.run_id,
+                        "rule": entry.get("rule"),
+                        "type": entry.get("type"),
+                        "due": entry.get("until") or entry.get("due"),
+                    }
+                )
+    documents = personal.documents_of(shop_id, orders, runs)
+    return {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "customer": _out(item),
+        "orders": [json.loads(o.document) | {"status": o.status} for o in orders],
+        "invoices": [json.loads(i.document) | {"status": i.status} for i in invoices],
+        "runs": [
+            {
+                "run_id": r.run_id,
+                "received_at": r.received_at,
+                "event_type": r.event_type,
+                "order_id": r.order_id,
+                "status": run_status(r.state, personal.deliveries_of(r)),
+                "rules_fired": [x for x in (r.fired or "").split(",") if x],
+            }
+            for r in sorted(runs, key=lambda r: r.received_at)
+        ],
+        "tasks": [
+            {"id": t.task_id, "state": t.state} | json.loads(t.document)
+            for t in personal.tasks_of(shop_id, customer_id)
+        ],
+        "delayed_actions": pending,
+        "documents": [{"key": k, "kind": personal.document_kind(k)} for k in sorted(documents)],
+    }
 
 
 # ------------------------------------------------------------------ CSV
@@ -264,13 +389,19 @@ def import_csv(shop_id: str, raw: bytes) -> dict[str, Any]:
         email = customer_from_item(stored).email
         if email:
             by_email.setdefault(normalise_email(email), stored)
+    id_key = customer_id_key(shop_id)
     writes: list[Callable[[TransactWrite], None]] = []
     created = updated = 0
     for row in rows:
         fields = row.model_dump(exclude_none=True)
-        item = by_email.get(normalise_email(row.email)) or by_id.get(customer_id_for_email(shop_id, row.email))
+        keyed = customer_id_for_email(shop_id, row.email, id_key)
+        item = (
+            by_email.get(normalise_email(row.email))
+            or by_id.get(keyed)
+            or by_id.get(customer_id_for_email(shop_id, row.email))  # stored before the shop had its key
+        )
         if item is None:
-            customer = Customer(id=customer_id_for_email(shop_id, row.email), **fields)
+            customer = Customer(id=keyed, **fields)
             new = CustomerItem(shop_id, customer.id, document=profile_document(customer), spent_minor={})
             writes.append(lambda tx, new=new: tx.save(new, condition=CustomerItem.customer_id.does_not_exist()))  # type: ignore[misc]  # mypy cannot infer lambdas with default args
             created += 1

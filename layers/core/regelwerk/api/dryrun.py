@@ -22,6 +22,7 @@ from ..store import paging
 from ..store.customers import customer_from_item
 from ..store.orders import get_order_item, order_of
 from ..store.rules import get_rule
+from ..store.shops import customer_id_key
 from ..store.tables import CustomerItem, OrderItem
 
 MAX_SIMULATED = 5000  # orders per simulate call; the answer's `next` continues from there
@@ -40,7 +41,11 @@ def _compiled(shop_id: str, rule: dict[str, Any] | None, rule_id: str | None) ->
 
 
 def _order_context(shop: Shop, order: Order, stored_customer: Customer | None) -> dict[str, Any]:
-    cid = stored_customer.id if stored_customer else customer_id_for(shop.id, order, shop.customer_matching)
+    cid = (
+        stored_customer.id
+        if stored_customer
+        else customer_id_for(shop.id, order, shop.customer_matching, customer_id_key(shop.id))
+    )
     customer = stored_customer or apply_order(None, cid, order, new_order=True)
     return rule_context(shop, order=order, customer=customer)
 

@@ -6,7 +6,8 @@ made a rule fire. These checks read the stored records as they are now and say w
 not go out (the reason lands in the run log):
 
 * ``held_back``: asked by the delivery ledger before every action is performed (a reminder for an
-  invoice paid meanwhile, or moved on to a later dunning level).
+  invoice paid meanwhile, or moved on to a later dunning level; anything planned for a customer who
+  was erased since: ``erased_since``).
 * ``decide_release``: asked when a delayed action's schedule fires (the rule deleted or disabled:
   cancelled; ``recheck: true``: the planning version's conditions evaluated again on the stored
   order, customer and invoice).
@@ -24,15 +25,45 @@ from ..model.messages import ActionMessage
 from ..store.customers import customer_from_item
 from ..store.invoices import invoice_of
 from ..store.orders import order_of
+from ..store.personal import ERASED_REASON
 from ..store.tables import CustomerItem, InvoiceItem, OrderItem, RuleItem, get_or_none
 
 Decision = Literal["go", "cancelled", "skipped"]
 
 
+# what would reach the person or store their data again: a message to them, their PDF, a task, a webhook
+_ABOUT_THE_CUSTOMER = {"pdf", "create_task", "webhook"}
+
+
 def held_back(msg: ActionMessage) -> str | None:
     """Why this action must not be performed now, or None to go ahead."""
+    erased = erased_since(msg)
+    if erased:
+        return erased
     if msg.event_type == "invoice.overdue":
         return still_due(msg)
+    return None
+
+
+def erased_since(msg: ActionMessage) -> str | None:
+    """``the customer was erased`` when the action is about a customer erased after it was planned.
+
+    One read of the customer item, only for actions addressed to the customer or carrying their data out
+    (a PDF, a task, a webhook). A customer who ordered again after the erasure has their data anew, and what
+    is planned since goes out; what was planned before it never does.
+    """
+    to_customer = msg.kind in ("email", "sms") and msg.action.get("to", "customer") == "customer"
+    if not to_customer and msg.kind not in _ABOUT_THE_CUSTOMER:
+        return None
+    customer_id = (msg.context.get("customer") or {}).get("id")
+    if not customer_id:
+        return None
+    stored = get_or_none(CustomerItem, msg.shop_id, customer_id)
+    if stored is None or not stored.erased_at:
+        return None
+    planned_before = msg.planned_at is None or msg.planned_at < stored.erased_at
+    if planned_before or not json.loads(stored.document).get("email"):
+        return ERASED_REASON
     return None
 
 
@@ -44,6 +75,8 @@ def still_due(msg: ActionMessage) -> str | None:
     stored = get_or_none(InvoiceItem, msg.shop_id, invoice["id"])
     if stored is None:
         return None
+    if stored.retained_until:
+        return f"not sent: the invoice is retained for tax law only (until {stored.retained_until}), {ERASED_REASON}"
     if stored.status != "open":
         return f"not sent: the invoice is {stored.status} now (checked when sending)"
     level = json.loads(stored.document).get("dunning_level", 0)
@@ -74,6 +107,9 @@ def current_context(msg: ActionMessage) -> dict[str, Any]:
 
 def decide_release(msg: ActionMessage) -> tuple[Decision, str | None, dict[str, Any]]:
     """A delayed action came due: ('go' | 'cancelled' | 'skipped', the reason or note, the context to send with)."""
+    erased = erased_since(msg)
+    if erased:
+        return "cancelled", erased, msg.context
     planned = msg.rule_version
     live = get_or_none(RuleItem, msg.shop_id, f"rule#{msg.rule_id}")
     if live is None:

@@ -30,6 +30,7 @@ from ..model.shop import Shop
 from ..store.customers import customer_from_item, upsert_write
 from ..store.orders import index_order, order_of
 from ..store.rules import load_rules
+from ..store.shops import customer_id_key
 from ..store.tables import CustomerItem, OrderItem, RunItem, found, get_or_none
 from .run_writer import MAX_ATTEMPTS, IngestResult, Results, Write, backoff, commit_run, resume
 
@@ -131,18 +132,28 @@ def process_order(
     suppressed: dict[str, str] = {}  # rule id -> reason, from limit claims that lost
     for attempt in range(MAX_ATTEMPTS):
         backoff(attempt)
-        provisional_cid = customer_id_for(shop.id, order, shop.customer_matching)
+        id_key = customer_id_key(shop.id)
+        provisional_cid = customer_id_for(shop.id, order, shop.customer_matching, id_key)
+        # a customer stored before the shop had its key keeps the legacy id: read both in the one TransactGet
+        legacy_cid = customer_id_for(shop.id, order, shop.customer_matching) if id_key else provisional_cid
         with TransactGet(connection=connection()) as tg:
             f_order = tg.get(OrderItem, shop.id, order.id)
             f_run = tg.get(RunItem, shop.id, run_id)
             f_customer = tg.get(CustomerItem, shop.id, provisional_cid)
+            f_legacy = tg.get(CustomerItem, shop.id, legacy_cid) if legacy_cid != provisional_cid else None
         stored_order = found(f_order)
         stored_run = found(f_run)
         if stored_run is not None:
             return resume(stored_run, event_id)
-        customer_id = stored_order.customer_id if stored_order else provisional_cid
+        by_key, by_legacy = found(f_customer), found(f_legacy) if f_legacy is not None else None
+        if stored_order:
+            customer_id = stored_order.customer_id
+        else:
+            customer_id = legacy_cid if by_key is None and by_legacy is not None else provisional_cid
         if customer_id == provisional_cid:
-            stored_customer = found(f_customer)
+            stored_customer = by_key
+        elif customer_id == legacy_cid and by_legacy is not None:
+            stored_customer = by_legacy
         else:  # the order was matched to its customer earlier, on other data: keep that customer
             stored_customer = get_or_none(CustomerItem, shop.id, customer_id)
 

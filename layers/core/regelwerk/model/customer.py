@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
@@ -62,11 +63,13 @@ def normalise_address(address: Address) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
-def customer_id_for(shop_id: str, order: Order, matching: str) -> str:
+def customer_id_for(shop_id: str, order: Order, matching: str, key: bytes | None = None) -> str:
     """A stable customer id derived from what the shop matches customers on.
 
     Deriving the id (instead of looking it up in an index) makes the customer upsert a
     single conditional write: two concurrent first orders of one buyer land on one record.
+    With the shop's customer-id key it is an HMAC, so no one can derive it from an e-mail address
+    without the key; without one (``key=None``) it is the legacy unkeyed SHA-256 (docs/privacy.md).
     """
     if matching == "email" and order.customer.email:
         basis = "email:" + normalise_email(order.customer.email)
@@ -76,17 +79,19 @@ def customer_id_for(shop_id: str, order: Order, matching: str) -> str:
         basis = "email:" + normalise_email(order.customer.email)
     else:
         basis = "order:" + order.id  # nothing to match on: a customer of one order
-    return _customer_id(shop_id, basis)
+    return _customer_id(shop_id, basis, key)
 
 
-def customer_id_for_email(shop_id: str, email: str) -> str:
+def customer_id_for_email(shop_id: str, email: str, key: bytes | None = None) -> str:
     """The id an order with only this e-mail address would give its customer (CSV import of new customers)."""
-    return _customer_id(shop_id, "email:" + normalise_email(email))
+    return _customer_id(shop_id, "email:" + normalise_email(email), key)
 
 
-def _customer_id(shop_id: str, basis: str) -> str:
-    digest = hashlib.sha256(f"{shop_id}\x1f{basis}".encode()).hexdigest()[:24]
-    return f"cus_{digest}"
+def _customer_id(shop_id: str, basis: str, key: bytes | None) -> str:
+    text = f"{shop_id}\x1f{basis}".encode()
+    if key:
+        return "cus_" + hmac.new(key, text, hashlib.sha256).hexdigest()[:24]
+    return "cus_" + hashlib.sha256(text).hexdigest()[:24]
 
 
 def spend_change(previous: Order | None, order: Order) -> Decimal:

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from ..model.customer import Customer
+from ..model.customer import Customer, customer_id_for_email
 from ..model.money import Money, minor_units
 from ..model.order import Order
-from .tables import CustomerItem
+from .shops import customer_id_key
+from .tables import CustomerItem, get_or_none
 
 if TYPE_CHECKING:
     from pynamodb.expressions.operand import Path
@@ -82,3 +83,16 @@ def upsert_write(
     return lambda tx: tx.update(
         CustomerItem(shop_id, customer.id), actions=actions, condition=CustomerItem.customer_id.exists()
     )
+
+
+def customer_id_of_email(shop_id: str, email: str) -> str:
+    """The id of the customer an order with only this e-mail address lands on: the shop's HMAC id, or the
+    legacy id when a customer stored before the shop had its key is found under it (docs/privacy.md)."""
+    key = customer_id_key(shop_id)
+    keyed = customer_id_for_email(shop_id, email, key)
+    if key is None:
+        return keyed
+    legacy = customer_id_for_email(shop_id, email)
+    if get_or_none(CustomerItem, shop_id, keyed) is None and get_or_none(CustomerItem, shop_id, legacy) is not None:
+        return legacy
+    return keyed

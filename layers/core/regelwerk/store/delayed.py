@@ -136,7 +136,29 @@ def cancel_rule(shop_id: str, rule_id: str, reason: str) -> int:
             continue  # fired or deleted meanwhile
         pointer = SchedulerPointer.from_message(json.loads(spec["Target"].get("Input") or '{"delayed": ""}'))
         found = waiting(pointer.action_id) if pointer.action_id else None
-        if found and mark(pointer.action_id, "cancelled"):
-            record_delivery(found.message, "cancelled", reason=reason)
+        if found and _retire(pointer.action_id, found, reason):
             cancelled += 1
     return cancelled
+
+
+def cancel_action(action_id: str, reason: str) -> bool:
+    """Cancel one waiting delayed action (its customer was erased): the schedule deleted, the stored action
+    marked ``cancelled`` so that a schedule firing in the race finds it so and sends nothing. Idempotent."""
+    found = waiting(action_id)
+    if found is None or found.status != "scheduled":
+        return False
+    s = settings()
+    if s.schedule_group:
+        scheduler = client("scheduler")
+        try:
+            scheduler.delete_schedule(GroupName=s.schedule_group, Name=schedule_name(found.message))
+        except scheduler.exceptions.ResourceNotFoundException:
+            pass  # fired or deleted meanwhile: the mark below decides
+    return _retire(action_id, found, reason)
+
+
+def _retire(action_id: str, found: Waiting, reason: str) -> bool:
+    if not mark(action_id, "cancelled"):
+        return False
+    record_delivery(found.message, "cancelled", reason=reason)
+    return True

@@ -1,12 +1,21 @@
-"""Shops and their API keys. Keys are stored only as SHA-256 hashes."""
+"""Shops, their API keys and their customer-id keys. API keys are stored only as SHA-256 hashes.
+
+A shop's customer-id key (``customer-id-key``, 32 random bytes) makes its customers' ids an HMAC of what
+they are matched on, so no one without it can derive an id from an e-mail address. It must be usable, so
+it is stored as it is, in the shops table (encrypted at rest like every table, readable only by the
+functions that already read the shop's profile); it never leaves the store and is never shown.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import time
 from datetime import UTC, datetime
+
+from pynamodb.exceptions import PutError
 
 from ..clients import client
 from ..errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -31,6 +40,7 @@ def save_shop(shop: Shop) -> None:
 
     ShopItem(shop.id, "profile", document=shop.model_dump_json()).save()
     _profiles.pop(shop.id, None)
+    ensure_customer_id_key(shop.id)
     sync_shop_schedules(shop)
 
 
@@ -157,6 +167,45 @@ def revoke_key(shop_id: str, wanted: str) -> dict[str, str | None]:
     return found
 
 
+CUSTOMER_ID_KEY = "customer-id-key"
+_id_keys: dict[str, tuple[float, bytes | None]] = {}
+
+
+def customer_id_key(shop_id: str) -> bytes | None:
+    """The shop's customer-id key, or None for a shop saved before keys existed (its ids stay the legacy
+    SHA-256 until the shop is saved again; see docs/privacy.md). A key never changes: cached once read."""
+    now = time.monotonic()
+    cached = _id_keys.get(shop_id)
+    if cached and (cached[1] is not None or now - cached[0] < _CACHE_SECONDS):
+        return cached[1]
+    try:
+        item = ShopItem.get(shop_id, CUSTOMER_ID_KEY, consistent_read=True)
+        key: bytes | None = base64.b64decode(item.document or "")
+    except ShopItem.DoesNotExist:
+        key = None
+    _id_keys[shop_id] = (now, key)
+    return key
+
+
+def ensure_customer_id_key(shop_id: str) -> bytes:
+    """The shop's customer-id key, made once (a conditional put: two first saves keep one key)."""
+    existing = customer_id_key(shop_id)
+    if existing:
+        return existing
+    try:
+        ShopItem(shop_id, CUSTOMER_ID_KEY, document=base64.b64encode(secrets.token_bytes(32)).decode()).save(
+            condition=ShopItem.sk.does_not_exist()
+        )
+    except PutError as exc:
+        if "ConditionalCheckFailed" not in str(exc.cause_response_code or exc):
+            raise
+    _id_keys.pop(shop_id, None)
+    key = customer_id_key(shop_id)
+    assert key is not None  # just written (or by a concurrent save), read consistently
+    return key
+
+
 def clear_cache() -> None:
     _profiles.clear()
     _noted.clear()
+    _id_keys.clear()

@@ -186,6 +186,8 @@ class InvoiceItem(Model):
     due_at = UnicodeAttribute(null=True)  # UTC ISO, the index's sort key
     issued_at = UnicodeAttribute(null=True)  # UTC ISO, the sort key of by-issued and by-number
     number_key = UnicodeAttribute(null=True)  # "<shop id>#<invoice number>"
+    # set when its customer was erased: kept for tax law only until this date, in no reminder, export or portal
+    retained_until = UnicodeAttribute(null=True)
     open_by_due = OpenInvoicesByDue()
     by_issued = InvoicesByIssued()
     by_number = InvoicesByNumber()

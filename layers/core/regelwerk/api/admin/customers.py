@@ -60,3 +60,11 @@ def update_customer(shop: str, customer_id: str, changes: Annotated[dict[str, An
 @router.delete("/v1/shops/<shop>/customers/<customer_id>", summary="Erase the customer's personal data (GDPR)")
 def erase_customer(shop: str, customer_id: str) -> dict[str, Any]:
     return customers_admin.erase_customer(shop_of(router).id, customer_id)
+
+
+@router.get(
+    "/v1/shops/<shop>/customers/<customer_id>/export",
+    summary="Everything held on the customer as JSON (GDPR art. 15); 404 once erased",
+)
+def export_customer(shop: str, customer_id: str) -> dict[str, Any]:
+    return customers_admin.export_customer(shop_of(router).id, customer_id)

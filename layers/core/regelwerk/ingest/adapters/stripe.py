@@ -40,10 +40,10 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from ...errors import InvalidInput, Problem, ServiceUnavailable, Unauthorized, pydantic_problems
-from ...model.customer import customer_id_for_email
 from ...model.invoice import Invoice
 from ...model.money import Money
 from ...model.shop import Shop
+from ...store.customers import customer_id_of_email
 from ...store.shops import load_shop
 from . import signatures
 from .body import Body, address, parse_json
@@ -242,7 +242,7 @@ def to_invoice(shop: Shop, b: Body, status: str, event_created: datetime | None 
         "id": b.text("id", required=True),
         "number": b.text("number", required=True),
         "order_id": metadata.text("order_id") if metadata else None,
-        "customer_id": customer_id_for_email(shop.id, email) if email else None,
+        "customer_id": customer_id_of_email(shop.id, email) if email else None,
         "currency": currency,
         "amount": minor_amount(b, "total", exponent, required=True),
         "amount_paid": minor_amount(b, "amount_paid", exponent),
