@@ -487,7 +487,35 @@ def _compile_leaf(node: dict[str, Any], path: str, problems: list[Problem]) -> _
         return None
     # the common leaves, checked above, run as one closure that walks the context itself
     test = _fused(op, kind, parts, node.get("value")) or test
+    wanted = _currency_of(node.get("value")) if kind == "money" and op not in _NO_VALUE else None
+    if wanted:
+        test = _same_currency(test, _getter(parts, "any"), wanted, op == "ne")
     return _Node("leaf", test, field=field, op=op, value=node.get("value"), get=get)
+
+
+def _currency_of(value: Any) -> str | None:
+    """The currency a money condition names (``{"amount": "50", "currency": "EUR"}`` or ``"50 EUR"``)."""
+    if isinstance(value, list):
+        found = {_currency_of(v) for v in value} - {None}
+        return found.pop() if len(found) == 1 else None
+    if isinstance(value, dict):
+        currency = value.get("currency")
+        return currency if isinstance(currency, str) and currency else None
+    if isinstance(value, str) and len(value.split()) == 2:
+        return value.split()[1].upper()
+    return None
+
+
+def _same_currency(test: Test, raw: Callable[[Any], Any], currency: str, unequal: bool) -> Test:
+    """Amounts in two currencies are not compared: 60 GBP is not "over 50 EUR" (nor equal to it)."""
+
+    def guarded(ctx: Any) -> bool:
+        actual = raw(ctx)
+        if isinstance(actual, dict) and actual.get("currency") not in (None, currency):
+            return unequal
+        return test(ctx)
+
+    return guarded
 
 
 # ---------------------------------------------------------------- fused leaves (the fast path)
