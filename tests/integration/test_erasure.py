@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from regelwerk.store.rules import save_rule
+from regelwerk.store.tables import InvoiceItem
 from regelwerk_cli import clock
 from tests.conftest import order_event, sent_emails, sent_sms
 
@@ -177,3 +178,33 @@ def _leaves(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, list):
         return [leaf for v in node for leaf in _leaves(v)]
     return []
+
+
+def test_her_stored_invoice_is_kept_for_tax_law_and_no_reminder_finds_it(demo_shop, anna):
+    # Given an open invoice of her order, as the shop's invoicing sends it, naming her
+    body = {
+        "id": "in_anna",
+        "number": "RE-2026-0100",
+        "order_id": "9007199254740993",
+        "customer_email": "anna.mueller@example.de",
+        "customer_name": "Anna Müller",
+        "currency": "EUR",
+        "amount": "149.90",
+        "status": "open",
+        "issued_at": "2026-11-01T10:00:00+01:00",
+        "due_at": "2026-11-15T23:59:59+01:00",
+    }
+    status, answer = demo_shop.post(
+        {"event_id": "in-anna-open", "invoice": body}, path="/v1/shops/demo/invoices/events"
+    )
+    assert status in (200, 202), answer
+    assert InvoiceItem.get("demo", "in_anna").open_shop == "demo"
+    # When she is erased
+    status, answer = demo_shop.admin("DELETE", f"/customers/{anna['id']}")
+    # Then the invoice stays as it was issued, marked retained until the end of 2036, out of the overdue scan
+    assert status == 200
+    assert answer["retained"]["invoices"]["count"] == 1 and answer["retained"]["invoices"]["until"] == "2036-12-31"
+    stored = InvoiceItem.get("demo", "in_anna")
+    assert stored.retained_until == "2036-12-31" and stored.open_shop is None
+    assert json.loads(stored.document)["customer_name"] == "Anna Müller"
+    assert any(w.endswith("InvoicesTable") for w in where_anna_is(demo_shop.stack))

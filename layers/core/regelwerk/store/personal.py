@@ -279,7 +279,10 @@ def retain_invoice(item: InvoiceItem) -> str:
     issued = datetime.fromisoformat(item.issued_at).date() if item.issued_at else datetime.now(UTC).date()
     until = retained_until(issued).isoformat()
     if item.retained_until != until:
+        # out of the sparse open-by-due index as well: the daily overdue scan no longer finds it
         InvoiceItem._get_connection().update_item(
-            item.shop_id, item.invoice_id, actions=[InvoiceItem.retained_until.set(until), InvoiceItem.version.add(1)]
+            item.shop_id,
+            item.invoice_id,
+            actions=[InvoiceItem.retained_until.set(until), InvoiceItem.open_shop.remove(), InvoiceItem.version.add(1)],
         )
     return until
