@@ -195,6 +195,20 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_customer_ids(args: argparse.Namespace) -> int:
+    args.target(args)
+    from regelwerk.store.customer_ids import migrate_customer_ids
+    from regelwerk.store.shops import get_shop
+
+    shop_id = get_shop(args.shop).id
+    counts = migrate_customer_ids(shop_id)
+    print(
+        f"moved {counts['moved']} customer(s) of shop {shop_id} to keyed ids; "
+        f"{counts['kept']} kept their id (keyed already, or matched on other data)"
+    )
+    return 0
+
+
 def add_commands(
     sub: Any, targeted: Callable[[argparse.ArgumentParser], None], target: Callable[[argparse.Namespace], str]
 ) -> None:
@@ -236,3 +250,10 @@ def add_commands(
     p.add_argument("shop")
     targeted(p)
     p.set_defaults(func=cmd_reindex, target=target)
+    p = sub.add_parser(
+        "migrate-customer-ids",
+        help="once after an upgrade: move customers stored under legacy (unkeyed) ids to the shop's HMAC ids",
+    )
+    p.add_argument("shop")
+    targeted(p)
+    p.set_defaults(func=cmd_migrate_customer_ids, target=target)
