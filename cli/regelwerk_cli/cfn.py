@@ -118,10 +118,9 @@ class Resolver:
         ``{{resolve:secretsmanager:<arn>:SecretString}}`` is the secret's value (made at random locally)."""
 
         def value(match: re.Match[str]) -> str:
-            arn = match.group(1)
-            if arn not in self.resources.secrets:
-                raise KeyError(f"{match.group(0)}: no such secret in the local stack")
-            return self.resources.secrets[arn]
+            # resources read back from another terminal's state carry no secrets: their environment
+            # comes from the state file, so the reference stays as it is here
+            return self.resources.secrets.get(match.group(1), match.group(0))
 
         return re.sub(r"\{\{resolve:secretsmanager:([^}]+?):SecretString\}\}", value, text)
 

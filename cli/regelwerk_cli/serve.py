@@ -45,6 +45,7 @@ class DeliveryLoop:
         self.rounds = self.delivered = self.errors = self.restarts = 0
         self.last_error: str | None = None
         self.thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
 
     def run_once(self) -> int:
         with self.lock:
@@ -80,9 +81,16 @@ class DeliveryLoop:
                     print("regelwerk serve: the delivery thread stopped; starting it again", file=sys.stderr)
                     self.start()
 
-        watchdog = threading.Thread(target=guard, name="delivery-watchdog", daemon=True)
-        watchdog.start()
-        return watchdog
+        self._watchdog = threading.Thread(target=guard, name="delivery-watchdog", daemon=True)
+        self._watchdog.start()
+        return self._watchdog
+
+    def close(self, seconds: float = 10.0) -> None:
+        """Stop delivering and wait for the round in progress and the watchdog to end."""
+        self.stop.set()
+        for thread in (self.thread, self._watchdog):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(seconds)
 
     def status(self) -> dict[str, Any]:
         depths = {}
@@ -189,7 +197,7 @@ Queued actions are delivered continuously into {outbox_dir}/. Ctrl-C stops.""",
     except KeyboardInterrupt:
         print("\nstopping")
     finally:
-        loop.stop.set()
+        loop.close()
         server.server_close()
         from .localstack import state_file
 

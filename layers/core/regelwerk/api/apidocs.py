@@ -38,8 +38,9 @@ DOCS_HEADERS = {
 
 ERROR = {
     "type": "object",
-    "description": "Every refusal: what went wrong, and for bad input each field with its reason.",
-    "required": ["error", "message"],
+    "description": "Every refusal: what went wrong, and for bad input each field with its reason. (API Gateway's "
+    "own refusal of a path it has no route for carries the message only.)",
+    "required": ["message"],
     "properties": {
         "error": {"type": "string", "examples": ["validation_failed"]},
         "message": {"type": "string"},
