@@ -336,6 +336,11 @@ class LocalStack:
         env = {}
         for fn in self.functions.values():
             env.update(fn.environment)
+        # what the stack sets beside the template (create): a CLI attaching from another process must see
+        # the same, or it would, e.g., put back the template's empty webhook allow-list
+        for key in ("STAGE", "WEBHOOK_ALLOW_HOSTS", "POWERTOOLS_LOG_LEVEL", "LOCAL_URL"):
+            if key in os.environ:
+                env[key] = os.environ[key]
         assert self.resources
         for kind in ("Mail", "Sms", "Pdf", "Actions"):
             env[f"{kind.upper()}_DLQ_URL"] = self.resources.queues[f"{kind}DeadLetterQueue"]["url"]
