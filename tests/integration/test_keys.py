@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from regelwerk_cli.main import main
 from tests.conftest import order_event
+from tests.integration import test_cli
 
-
-@pytest.fixture
-def cli(demo_shop, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("REGELWERK_STATE", str(tmp_path / "local.json"))
-    demo_shop.stack.write_state()
-
-    def run(*argv: str) -> tuple[int, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
+cli = test_cli.cli  # the fixture: the CLI against this test's stack, its output captured
 
 
 def test_keys_are_listed_by_id_and_last_use_never_by_the_key(demo_shop, cli):
