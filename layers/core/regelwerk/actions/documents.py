@@ -4,7 +4,7 @@ on its order for the customer portal. The key is fixed per action, so doing the 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,8 +65,7 @@ def invoice_number(shop_id: str, ctx: dict[str, Any]) -> dict[str, Any]:
     the same ones on every later render (a redelivery, a retry, a second invoice action)."""
     shop = ctx.get("shop") or {}
     pattern = (shop.get("numbering") or {}).get("invoice") or Numbering().invoice
-    today = datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
-    given = allocate_number(shop_id, "invoice", str(ctx["order"]["id"]), pattern, today)
+    given = allocate_number(shop_id, "invoice", str(ctx["order"]["id"]), pattern, _today(shop))
     return {"number": given.number, "issued_on": given.issued_on.isoformat()}
 
 
@@ -76,11 +75,15 @@ def credit_note_number(shop_id: str, ctx: dict[str, Any], refund: dict[str, Any]
     shop = ctx.get("shop") or {}
     pattern = (shop.get("numbering") or {}).get("credit_note") or Numbering().credit_note
     order_id = str(ctx["order"]["id"])
-    today = datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
-    given = allocate_number(shop_id, "credit_note", f"{order_id}#{refund['id']}", pattern, today)
+    given = allocate_number(shop_id, "credit_note", f"{order_id}#{refund['id']}", pattern, _today(shop))
     invoice = number_of(shop_id, "invoice", order_id)
     corrects = {"number": invoice.number, "issued_on": invoice.issued_on.isoformat()} if invoice else None
     return {"number": given.number, "issued_on": given.issued_on.isoformat(), "corrects": corrects}
+
+
+def _today(shop: dict[str, Any]) -> date:
+    """The issue date: today in the shop's time zone."""
+    return datetime.now(ZoneInfo(shop.get("time_zone") or "Europe/Berlin")).date()
 
 
 def record_on_order(shop_id: str, order_id: str | None, key: str) -> None:

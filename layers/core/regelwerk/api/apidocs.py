@@ -20,9 +20,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
-from ..ingest.adapters.canonical import OrderEvent
-from ..ingest.invoices import InvoiceEvent
-
 ASSETS = Path(__file__).resolve().parent / "docs_assets"
 _KINDS = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
@@ -113,6 +110,10 @@ def _answers(ok: dict[str, Any], ok_status: str = "202") -> dict[str, Any]:
 
 
 def _ingest_paths(components: dict[str, Any]) -> dict[str, Any]:
+    # the ingest package loads only when the document is asked for, not at the admin function's cold start
+    from ..ingest.adapters.canonical import OrderEvent
+    from ..ingest.invoices import InvoiceEvent
+
     ingested = {
         "description": "accepted and run through the shop's rules",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ingested"}}},

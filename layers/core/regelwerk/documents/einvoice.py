@@ -630,6 +630,20 @@ def _vat_scheme(tax_id: str) -> str:
     return "VA" if _VAT_ID.match(tax_id.replace(" ", "").upper()) else "FC"
 
 
+def _postal(target: Any, address: Mapping[str, Any], country: str) -> None:
+    """A canonical address into a CII postal address (the buyer's BG-8, the ship-to's BG-15)."""
+    street = " ".join(p for p in (address.get("street"), address.get("house_number")) if p)
+    if street:
+        target.line_one = street
+    if address.get("street2"):
+        target.line_two = address["street2"]
+    if address.get("zip"):
+        target.postcode = address["zip"]
+    if address.get("city"):
+        target.city_name = address["city"]
+    target.country_id = country
+
+
 def invoice_xml(
     ctx: Mapping[str, Any],
     number: str,
@@ -707,16 +721,7 @@ def invoice_xml(
     person = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p)
     buyer = agreement.buyer
     buyer.name = bill.get("company") or bill.get("name") or person or customer.get("email") or "-"
-    street = " ".join(p for p in (bill.get("street"), bill.get("house_number")) if p)
-    if street:
-        buyer.address.line_one = street
-    if bill.get("street2"):
-        buyer.address.line_two = bill["street2"]
-    if bill.get("zip"):
-        buyer.address.postcode = bill["zip"]
-    if bill.get("city"):
-        buyer.address.city_name = bill["city"]
-    buyer.address.country_id = bill.get("country") or country
+    _postal(buyer.address, bill, bill.get("country") or country)
     if case.buyer_vat_id:  # BT-48, for a business customer
         buyer.tax_registrations.add(TaxRegistration(id=("VA", case.buyer_vat_id)))
     email = customer.get("email") or (ctx.get("customer") or {}).get("email")
@@ -733,14 +738,7 @@ def invoice_xml(
         # BG-13/BT-80: where the goods went (an intra-community supply must say so, BR-IC-12)
         ship_to = doc.trade.delivery.ship_to
         ship_to.name = ship.get("company") or ship.get("name") or buyer.name
-        street = " ".join(p for p in (ship.get("street"), ship.get("house_number")) if p)
-        if street:
-            ship_to.address.line_one = street
-        if ship.get("zip"):
-            ship_to.address.postcode = ship["zip"]
-        if ship.get("city"):
-            ship_to.address.city_name = ship["city"]
-        ship_to.address.country_id = ship["country"]
+        _postal(ship_to.address, ship, ship["country"])
 
     for line in figures.lines:
         item = LineItem()
